@@ -1,0 +1,39 @@
+/**
+ * Diffing for the providers' `diff`: which inputs changed, and which of
+ * those force a replacement. Pure, because it travels with the provider.
+ */
+import type * as pulumi from "@pulumi/pulumi";
+
+/** Structural equality of JSON values; key order does not matter. */
+export function sameValue(a: unknown, b: unknown): boolean {
+    if (a === b) return true;
+    if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
+    if (Array.isArray(a) !== Array.isArray(b)) return false;
+    const ka = Object.keys(a as object).filter((k) => (a as Record<string, unknown>)[k] !== undefined);
+    const kb = Object.keys(b as object).filter((k) => (b as Record<string, unknown>)[k] !== undefined);
+    if (ka.length !== kb.length) return false;
+    return ka.every((k) => sameValue((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+}
+
+/**
+ * Compares the given input properties of the old state and the new inputs.
+ * A change to any of `replaceOn` replaces the resource; others update it in
+ * place. `deleteBeforeReplace` is for resources whose identity (a name) the
+ * replacement would otherwise collide with.
+ */
+export function diffInputs(
+    olds: Record<string, unknown>,
+    news: Record<string, unknown>,
+    inputs: readonly string[],
+    replaceOn: readonly string[],
+    deleteBeforeReplace = false,
+): pulumi.dynamic.DiffResult {
+    const changed = inputs.filter((key) => !sameValue(olds[key], news[key]));
+    const replaces = changed.filter((key) => replaceOn.includes(key));
+    return {
+        changes: changed.length > 0,
+        replaces,
+        stables: inputs.filter((key) => !changed.includes(key)),
+        deleteBeforeReplace: replaces.length > 0 && deleteBeforeReplace,
+    };
+}

@@ -1,0 +1,2 @@
+export { StorageBucket, StorageBucketArgs } from "./resource";
+export { BucketClient, StorageError } from "./client";

@@ -1,0 +1,53 @@
+/**
+ * The local StorageBucket backend: a bucket is a folder under the stack's
+ * data folder, its rules in `bucket.json`, its objects under `objects/`.
+ * The rules are enforced by the storage client (./client), which is what
+ * applications and tools use to read and write objects.
+ */
+import { promises as fs } from "fs";
+import * as path from "path";
+import { pathToFileURL } from "url";
+import type { BucketBackend, Inputs, Outputs } from "./resource";
+import { bucketDir, countObjects, readRules, writeRules } from "./layout";
+
+function outputs(inputs: Inputs): Outputs {
+    const dir = bucketDir(inputs.backend.dataDir!, inputs.name);
+    return { ...inputs, bucketId: inputs.name, url: pathToFileURL(path.join(dir, "objects")).href };
+}
+
+export const backend: BucketBackend = {
+    async create(inputs) {
+        const dir = bucketDir(inputs.backend.dataDir!, inputs.name);
+        const existing = await readRules(dir);
+        // A bucket this stack's resource made before an interrupted run is
+        // adopted; one that belongs to something else is never taken over.
+        if (existing && existing.tags["flow-nexus:urn"] !== inputs.tags["flow-nexus:urn"]) {
+            throw new Error(`a bucket named ${inputs.name} already exists (made by ${existing.tags["flow-nexus:urn"]})`);
+        }
+        await fs.mkdir(path.join(dir, "objects"), { recursive: true });
+        await writeRules(dir, inputs);
+        return outputs(inputs);
+    },
+
+    async read(_id, state) {
+        const rules = await readRules(bucketDir(state.backend.dataDir!, state.name));
+        return rules ? outputs({ ...state, ...rules }) : undefined;
+    },
+
+    async update(_id, _olds, news) {
+        await writeRules(bucketDir(news.backend.dataDir!, news.name), news);
+        return outputs(news);
+    },
+
+    async delete(_id, state) {
+        const dir = bucketDir(state.backend.dataDir!, state.name);
+        const objects = await countObjects(dir);
+        if (objects > 0 && !state.forceDestroy) {
+            throw new Error(
+                `bucket ${state.name} holds ${objects} object${objects === 1 ? "" : "s"}: nothing was deleted. ` +
+                    "Set forceDestroy: true on the bucket (and run up) to delete them with it, or empty it first.",
+            );
+        }
+        await fs.rm(dir, { recursive: true, force: true });
+    },
+};

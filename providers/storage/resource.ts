@@ -1,0 +1,141 @@
+import * as pulumi from "@pulumi/pulumi";
+import { backendKind, boolean, checkProps, integer, list, optional, text } from "../runtime/check";
+import { diffInputs } from "../runtime/diff";
+import { BackendRef, lineageTags, Tags } from "../runtime/lineage";
+import { forwardingProvider } from "../runtime/load";
+
+const TYPE = "pulumi-nodejs:dynamic/flownexus:StorageBucket";
+
+/** The resolved inputs of a bucket, defaults applied. */
+export interface Inputs {
+    name: string;
+    public: boolean;
+    /** Largest object accepted, in bytes. */
+    fileSizeLimit: number;
+    /** MIME types accepted (`image/png`, `image/*`); empty accepts any. */
+    allowedMimeTypes: string[];
+    /** Delete the bucket's objects with it; without it a bucket that holds objects is kept. */
+    forceDestroy: boolean;
+    backend: BackendRef;
+    tags: Tags;
+}
+
+/** What the provider stores: the inputs and what the backend reports. */
+export interface Outputs extends Inputs {
+    bucketId: string;
+    url: string;
+}
+
+/** What a backend implements for buckets. */
+export interface BucketBackend {
+    create(inputs: Inputs): Promise<Outputs>;
+    /** The bucket as it is now, or undefined when it is gone. */
+    read(id: string, state: Outputs): Promise<Outputs | undefined>;
+    update(id: string, olds: Outputs, news: Inputs): Promise<Outputs>;
+    delete(id: string, state: Outputs): Promise<void>;
+}
+
+/** Supabase's limit on a single object is far above this; locally it keeps a runaway upload off the disk. */
+export const MAX_FILE_SIZE = 5 * 1024 ** 3;
+
+const INPUTS = ["name", "public", "fileSizeLimit", "allowedMimeTypes", "forceDestroy", "backend", "tags"] as const;
+
+// Loaded on first use, so a program (or a preview) never loads a backend's SDK.
+const backends: Partial<Record<BackendRef["kind"], () => Promise<BucketBackend>>> = {
+    local: async () => (await import("./local")).backend,
+};
+
+const rules = {
+    name: text({
+        pattern: "^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]$",
+        allowed: "3 to 63 lowercase letters, digits, dots, hyphens or underscores, starting and ending with a letter or digit",
+    }),
+    public: optional(boolean()),
+    fileSizeLimit: optional(integer(1, MAX_FILE_SIZE, " bytes")),
+    allowedMimeTypes: optional(list(text({ pattern: "^[a-z0-9.+-]+/([a-z0-9.+-]+|\\*)$", allowed: "a MIME type such as image/png or image/*" }))),
+    forceDestroy: optional(boolean()),
+    backend: backendKind(Object.keys(backends)),
+};
+
+function backendFor(ref: BackendRef): Promise<BucketBackend> {
+    return backends[ref.kind]!();
+}
+
+class Provider implements pulumi.dynamic.ResourceProvider<Inputs, Outputs> {
+    async check(_olds: Inputs, news: Inputs): Promise<pulumi.dynamic.CheckResult<Inputs>> {
+        const inputs: Inputs = {
+            ...news,
+            public: news.public ?? false,
+            fileSizeLimit: news.fileSizeLimit ?? 50 * 1024 * 1024,
+            allowedMimeTypes: news.allowedMimeTypes ?? [],
+            forceDestroy: news.forceDestroy ?? false,
+        };
+        return { inputs, failures: checkProps(inputs as unknown as Record<string, unknown>, rules) };
+    }
+
+    async diff(_id: string, olds: Outputs, news: Inputs): Promise<pulumi.dynamic.DiffResult> {
+        // The name is the bucket's identity: a new name is a new bucket.
+        return diffInputs(olds as never, news as never, INPUTS, ["name", "backend"]);
+    }
+
+    async create(inputs: Inputs): Promise<pulumi.dynamic.CreateResult<Outputs>> {
+        const backend = await backendFor(inputs.backend);
+        const outs = await backend.create(inputs);
+        return { id: outs.bucketId, outs };
+    }
+
+    async read(id: string, state?: Outputs): Promise<pulumi.dynamic.ReadResult<Outputs>> {
+        if (!state) return {};
+        const backend = await backendFor(state.backend);
+        const outs = await backend.read(id, state);
+        return outs ? { id, props: outs } : {};
+    }
+
+    async update(id: string, olds: Outputs, news: Inputs): Promise<pulumi.dynamic.UpdateResult<Outputs>> {
+        const backend = await backendFor(news.backend);
+        return { outs: await backend.update(id, olds, news) };
+    }
+
+    async delete(id: string, state: Outputs): Promise<void> {
+        const backend = await backendFor(state.backend);
+        await backend.delete(id, state);
+    }
+}
+
+/** The implementation the serialized shell forwards to, in the provider process. */
+export const provider = new Provider();
+
+/** The arguments of a {@link StorageBucket}. */
+export interface StorageBucketArgs {
+    /** The bucket's name, unique on its backend; changing it replaces the bucket. */
+    readonly name: pulumi.Input<Inputs["name"]>;
+    /** Whether objects are readable without credentials. Default false. */
+    readonly public?: pulumi.Input<Inputs["public"]>;
+    /** Largest object accepted, in bytes. Default 50 MiB. */
+    readonly fileSizeLimit?: pulumi.Input<Inputs["fileSizeLimit"]>;
+    /** MIME types accepted. Default: any. */
+    readonly allowedMimeTypes?: pulumi.Input<Inputs["allowedMimeTypes"]>;
+    /** Delete the objects with the bucket. Default false: a bucket holding objects is kept. */
+    readonly forceDestroy?: pulumi.Input<Inputs["forceDestroy"]>;
+    /** Which backend holds it. */
+    readonly backend: pulumi.Input<BackendRef>;
+}
+
+// One shell for every bucket: Pulumi caches a provider's serialization by identity.
+const shell = forwardingProvider(__filename);
+
+/** A storage bucket: a folder of the stack's data locally, Supabase Storage in the cloud. */
+export class StorageBucket extends pulumi.dynamic.Resource {
+    public readonly name!: pulumi.Output<string>;
+    public readonly public!: pulumi.Output<boolean>;
+    public readonly fileSizeLimit!: pulumi.Output<number>;
+    public readonly allowedMimeTypes!: pulumi.Output<string[]>;
+    public readonly bucketId!: pulumi.Output<string>;
+    public readonly url!: pulumi.Output<string>;
+
+    constructor(name: string, args: StorageBucketArgs, opts?: pulumi.CustomResourceOptions) {
+        const tags = lineageTags(name, TYPE, opts?.parent);
+        const props = { ...args, tags, bucketId: undefined, url: undefined };
+        super(shell, name, props, opts, "flownexus", "StorageBucket");
+    }
+}

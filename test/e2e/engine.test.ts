@@ -1,0 +1,101 @@
+/**
+ * The foundation on the real engine: a dynamic resource from providers/
+ * through its whole life, and the policy pack passing and blocking.
+ */
+import { strict as assert } from "assert";
+import { promises as fs } from "fs";
+import * as os from "os";
+import * as path from "path";
+import { PROJECT_DIR, TestStack } from "./harness";
+
+const POLICIES = path.join(PROJECT_DIR, "policies");
+
+async function exists(file: string): Promise<boolean> {
+    return fs.access(file).then(
+        () => true,
+        () => false,
+    );
+}
+
+describe("engine: a dynamic resource on the real engine", function () {
+    let stack: TestStack;
+    let dataDir: string;
+
+    before(async function () {
+        dataDir = await fs.mkdtemp(path.join(os.tmpdir(), "flow-nexus-data-"));
+        stack = await TestStack.create("bucket", { config: { name: "e2e-assets", dataDir } });
+    });
+    after(async function () {
+        await stack?.dispose();
+        await fs.rm(dataDir, { recursive: true, force: true });
+    });
+
+    it("up creates the bucket and its outputs read back", async function () {
+        await stack.up();
+        const outputs = await stack.outputs();
+        assert.equal(outputs.bucketId, "e2e-assets");
+        assert.equal(outputs.fileSizeLimit, 50 * 1024 * 1024, "the provider's default size limit");
+        const bucketFolder = path.join(dataDir, "storage", "e2e-assets");
+        assert.equal(outputs.url, `file://${bucketFolder}/objects`);
+        const rules = JSON.parse(await fs.readFile(path.join(bucketFolder, "bucket.json"), "utf8"));
+        assert.equal(rules.name, "e2e-assets");
+        assert.match(rules.tags["flow-nexus:urn"], /::e2e-bucket::pulumi-nodejs:dynamic\/flownexus:StorageBucket::bucket$/);
+    });
+
+    it("records the resource under its own type token", async function () {
+        const [bucket] = await stack.resources("StorageBucket");
+        assert.ok(bucket, "a pulumi-nodejs:dynamic/flownexus:StorageBucket in the state");
+        assert.equal(bucket.id, "e2e-assets");
+    });
+
+    it("a second preview and up report no changes", async function () {
+        await stack.preview("--expect-no-changes");
+        const { output } = await stack.up("--expect-no-changes");
+        assert.match(output, /2 unchanged/);
+    });
+
+    it("refresh finds no drift", async function () {
+        await stack.refresh("--expect-no-changes");
+    });
+
+    it("destroy removes the bucket's folder", async function () {
+        await stack.destroy();
+        assert.equal(await exists(path.join(dataDir, "storage", "e2e-assets")), false);
+        assert.deepEqual(await stack.resources("StorageBucket"), []);
+    });
+});
+
+describe("engine: the policy pack on the real engine", function () {
+    let dataDir: string;
+    const stacks: TestStack[] = [];
+
+    before(async function () {
+        dataDir = await fs.mkdtemp(path.join(os.tmpdir(), "flow-nexus-data-"));
+    });
+    after(async function () {
+        for (const stack of stacks) await stack.dispose();
+        await fs.rm(dataDir, { recursive: true, force: true });
+    });
+
+    async function bucketStack(config: Record<string, string>): Promise<TestStack> {
+        const stack = await TestStack.create("bucket", { config: { dataDir, ...config } });
+        stacks.push(stack);
+        return stack;
+    }
+
+    it("a program that satisfies the pack previews cleanly", async function () {
+        const stack = await bucketStack({ name: "private-assets" });
+        const { output } = await stack.preview("--policy-pack", POLICIES);
+        assert.match(output, /Policy Packs run:[\s\S]*flow-nexus\S*\s+0\.1\.0/);
+        assert.doesNotMatch(output, /mandatory/);
+    });
+
+    it("a public bucket is blocked with the policy's message, and nothing is created", async function () {
+        const stack = await bucketStack({ name: "leaky-assets", public: "true" });
+        const result = await stack.tryRun(["up", "--stack", stack.name, "--non-interactive", "--yes", "--policy-pack", POLICIES]);
+        assert.notEqual(result.code, 0);
+        assert.match(result.output, /\[mandatory\]\s+no-public-bucket/);
+        assert.match(result.output, /bucket leaky-assets is public: set public: false/);
+        assert.equal(await exists(path.join(dataDir, "storage", "leaky-assets")), false);
+    });
+});
