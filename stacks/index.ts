@@ -1,14 +1,79 @@
+/**
+ * The flow-nexus program: the stack's config, one FlowNexusPlatform, and its
+ * outputs under the names of the platform process's memory keys.
+ */
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
-import { StorageBucket } from "../providers/storage";
+import { FlowNexusPlatform } from "../components";
+import { ConfigError, platformConfig, RawConfig } from "./config";
+import { memoryKeys } from "./memory";
 
-const dataDir = path.resolve(__dirname, "..", ".flow-nexus", "stacks", pulumi.getStack());
 const config = new pulumi.Config("flow-nexus");
 
-const bucket = new StorageBucket("storage", {
-    name: config.get("bucketName") ?? "platform-assets",
-    fileSizeLimit: config.getNumber("bucketFileSizeLimit"),
-    backend: { kind: "local", dataDir },
+function readConfig(): RawConfig {
+    const section = <K extends keyof RawConfig>(key: K) => config.getObject<RawConfig[K]>(key);
+    return {
+        user: section("user"),
+        sandbox: section("sandbox"),
+        storage: section("storage"),
+        database: section("database"),
+        realtime: section("realtime"),
+    };
+}
+
+let settings;
+try {
+    // The password stays wrapped as a secret: config checks that it is set,
+    // the PlatformUser's check checks its length.
+    settings = platformConfig(readConfig(), { passwordSet: config.getSecret("password") !== undefined });
+} catch (err) {
+    // A RunError prints only its message: the list of bad keys.
+    if (err instanceof ConfigError) throw new pulumi.RunError(err.message);
+    throw err;
+}
+
+const backend = {
+    kind: "local" as const,
+    dataDir: path.resolve(__dirname, "..", ".flow-nexus", "stacks", pulumi.getStack()),
+};
+
+const platform = new FlowNexusPlatform("flow-nexus", {
+    identity: {
+        email: settings.user.email,
+        password: config.requireSecret("password"),
+        fullName: settings.user.fullName,
+        metadata: settings.user.metadata,
+        settings: {
+            project: pulumi.getProject(),
+            stack: pulumi.getStack(),
+            backends: { auth: "local", database: "local", sandbox: "local", storage: "local" },
+            sandboxTemplate: settings.sandbox.template,
+            bucket: settings.storage.name,
+            schema: settings.database.schema,
+        },
+    },
+    services: {
+        sandbox: settings.sandbox,
+        storage: settings.storage,
+        database: settings.database,
+        realtime: settings.realtime,
+    },
+    backend,
 });
 
-export const bucketId = bucket.bucketId;
+const { identity, services } = platform;
+
+export const userId = identity.userId;
+export const userProfile = identity.profile;
+export const platformSettings = identity.settings;
+export const sandboxId = services.sandbox.sandboxId;
+export const subscriptionId = services.subscription.subscriptionId;
+export const schema = pulumi.all([services.schema.schema, services.schema.version, services.schema.applied, services.schema.checksum]).apply(
+    ([name, version, applied, checksum]) => ({ name, version, applied, checksum }),
+);
+export const bucket = pulumi.all([services.bucket.bucketId, services.bucket.url]).apply(([id, url]) => ({ id, url }));
+export const phase1Complete = identity.complete;
+export const phase2Complete = services.complete;
+
+/** The same values under the exact memory-key strings: `pulumi stack output memory --json`. */
+export const memory = memoryKeys({ userId, userProfile, config: platformSettings, sandboxId, subscriptionId, schema, phase1Complete, phase2Complete });

@@ -33,10 +33,22 @@ func parseOptions(info *pulumirpc.ProgramInfo) runtimeOptions {
 }
 
 // env is what the @pulumi/pulumi entry points read to honour the options.
-func (o runtimeOptions) env() []string {
+// cmd/run looks for tsconfig.json in its working directory, which is the
+// program's directory when Pulumi.yaml sets `main`: point it at the
+// project's own.
+func (o runtimeOptions) env(rootDir string) []string {
 	env := []string{fmt.Sprintf("PULUMI_NODEJS_TYPESCRIPT=%t", o.typescript)}
-	if o.tsconfig != "" {
-		env = append(env, "PULUMI_NODEJS_TSCONFIG_PATH="+o.tsconfig)
+	tsconfig := o.tsconfig
+	if tsconfig == "" {
+		if _, err := os.Stat(filepath.Join(rootDir, "tsconfig.json")); err == nil {
+			tsconfig = "tsconfig.json"
+		}
+	}
+	if tsconfig != "" {
+		if !filepath.IsAbs(tsconfig) {
+			tsconfig = filepath.Join(rootDir, tsconfig)
+		}
+		env = append(env, "PULUMI_NODEJS_TSCONFIG_PATH="+tsconfig)
 	}
 	return env
 }

@@ -37,7 +37,7 @@ func (h *host) RunPlugin(
 
 	cmd := exec.CommandContext(server.Context(), h.node, args...)
 	cmd.Dir = dir
-	cmd.Env = append(append(os.Environ(), opts.env()...), req.GetEnv()...)
+	cmd.Env = append(append(os.Environ(), opts.env(info.GetRootDirectory())...), req.GetEnv()...)
 
 	code, err := stream(cmd,
 		func(b []byte) error {

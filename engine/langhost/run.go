@@ -62,7 +62,7 @@ func (h *host) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.R
 
 	cmd := exec.CommandContext(ctx, h.node, args...)
 	cmd.Dir = req.GetPwd()
-	cmd.Env = append(os.Environ(), opts.env()...)
+	cmd.Env = append(os.Environ(), opts.env(info.GetRootDirectory())...)
 	cmd.Env = append(cmd.Env, "PULUMI_CONFIG="+string(config), "PULUMI_CONFIG_SECRET_KEYS="+string(secretKeys))
 	// The engine shows whatever the language host prints, so the program's
 	// output goes straight through.

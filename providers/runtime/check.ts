@@ -87,3 +87,24 @@ export function backendKind(kinds: readonly string[]): Rule {
             : `kind must be one of ${kinds.join(", ")} for this resource (got ${JSON.stringify(kind)})`;
     };
 }
+
+/**
+ * A map of names to strings (environment variables, metadata). Keys must
+ * match `keyPattern` when given, described by `keyAllowed`.
+ */
+export function stringMap(opts: { keyPattern?: string; keyAllowed?: string } = {}): Rule {
+    return (value) => {
+        if (typeof value !== "object" || value === null || Array.isArray(value)) {
+            return `must be a map of names to strings (got ${JSON.stringify(value)})`;
+        }
+        for (const [key, item] of Object.entries(value)) {
+            if (opts.keyPattern !== undefined && !new RegExp(opts.keyPattern).test(key)) {
+                return `key ${JSON.stringify(key)} must be ${opts.keyAllowed ?? `of the form /${opts.keyPattern}/`}`;
+            }
+            if (item !== UNKNOWN && typeof item !== "string") {
+                return `[${JSON.stringify(key)}] must be a string (got ${JSON.stringify(item)})`;
+            }
+        }
+        return undefined;
+    };
+}

@@ -15,6 +15,11 @@ export function sameValue(a: unknown, b: unknown): boolean {
     return ka.every((k) => sameValue((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
 }
 
+/** The input properties whose values differ between the old state and the new inputs. */
+export function changedInputs(olds: Record<string, unknown>, news: Record<string, unknown>, inputs: readonly string[]): string[] {
+    return inputs.filter((key) => !sameValue(olds[key], news[key]));
+}
+
 /**
  * Compares the given input properties of the old state and the new inputs.
  * A change to any of `replaceOn` replaces the resource; others update it in
@@ -28,7 +33,7 @@ export function diffInputs(
     replaceOn: readonly string[],
     deleteBeforeReplace = false,
 ): pulumi.dynamic.DiffResult {
-    const changed = inputs.filter((key) => !sameValue(olds[key], news[key]));
+    const changed = changedInputs(olds, news, inputs);
     const replaces = changed.filter((key) => replaceOn.includes(key));
     return {
         changes: changed.length > 0,

@@ -23,7 +23,11 @@ export interface Tags {
 
 /** Tags for a resource about to be registered with this name and type. */
 export function lineageTags(name: string, type: string, parent?: pulumi.Resource): pulumi.Output<Tags> {
-    return pulumi.output(pulumi.createUrn(name, type, parent)).apply((urn) => ({
+    // Through a bare promise: an Output of the parent's URN would make the
+    // resource depend on its parent, and a dependency on a component waits
+    // for all of the component's children: this resource among them.
+    const urn = new Promise<string>((resolve) => pulumi.createUrn(name, type, parent).apply(resolve));
+    return pulumi.output(urn).apply((urn) => ({
         "flow-nexus:project": pulumi.getProject(),
         "flow-nexus:stack": pulumi.getStack(),
         "flow-nexus:urn": urn,

@@ -42,6 +42,7 @@ export function loadModule<T>(file: string): T {
                     compilerOptions: {
                         module: ts.ModuleKind.CommonJS,
                         target: ts.ScriptTarget.ES2022,
+                        useDefineForClassFields: false,
                         esModuleInterop: true,
                         inlineSourceMap: true,
                     },

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { backendKind, boolean, checkProps, integer, list, optional, text } from "../runtime/check";
+import { auditedCrud, Backend } from "../runtime/crud";
 import { diffInputs } from "../runtime/diff";
 import { BackendRef, lineageTags, Tags } from "../runtime/lineage";
 import { forwardingProvider } from "../runtime/load";
@@ -27,25 +28,15 @@ export interface Outputs extends Inputs {
 }
 
 /** What a backend implements for buckets. */
-export interface BucketBackend {
-    create(inputs: Inputs): Promise<Outputs>;
-    /** The bucket as it is now, or undefined when it is gone. */
-    read(id: string, state: Outputs): Promise<Outputs | undefined>;
-    update(id: string, olds: Outputs, news: Inputs): Promise<Outputs>;
-    delete(id: string, state: Outputs): Promise<void>;
-}
+export type BucketBackend = Backend<Inputs, Outputs>;
 
 /** Supabase's limit on a single object is far above this; locally it keeps a runaway upload off the disk. */
 export const MAX_FILE_SIZE = 5 * 1024 ** 3;
 
 const INPUTS = ["name", "public", "fileSizeLimit", "allowedMimeTypes", "forceDestroy", "backend", "tags"] as const;
 
-// Loaded on first use, so a program (or a preview) never loads a backend's SDK.
-const backends: Partial<Record<BackendRef["kind"], () => Promise<BucketBackend>>> = {
-    local: async () => (await import("./local")).backend,
-};
-
-const rules = {
+/** The `check` rules, also used to validate stack config. */
+export const rules = {
     name: text({
         pattern: "^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]$",
         allowed: "3 to 63 lowercase letters, digits, dots, hyphens or underscores, starting and ending with a letter or digit",
@@ -54,12 +45,8 @@ const rules = {
     fileSizeLimit: optional(integer(1, MAX_FILE_SIZE, " bytes")),
     allowedMimeTypes: optional(list(text({ pattern: "^[a-z0-9.+-]+/([a-z0-9.+-]+|\\*)$", allowed: "a MIME type such as image/png or image/*" }))),
     forceDestroy: optional(boolean()),
-    backend: backendKind(Object.keys(backends)),
+    backend: backendKind(["local"]),
 };
-
-function backendFor(ref: BackendRef): Promise<BucketBackend> {
-    return backends[ref.kind]!();
-}
 
 class Provider implements pulumi.dynamic.ResourceProvider<Inputs, Outputs> {
     async check(_olds: Inputs, news: Inputs): Promise<pulumi.dynamic.CheckResult<Inputs>> {
@@ -78,28 +65,16 @@ class Provider implements pulumi.dynamic.ResourceProvider<Inputs, Outputs> {
         return diffInputs(olds as never, news as never, INPUTS, ["name", "backend"]);
     }
 
-    async create(inputs: Inputs): Promise<pulumi.dynamic.CreateResult<Outputs>> {
-        const backend = await backendFor(inputs.backend);
-        const outs = await backend.create(inputs);
-        return { id: outs.bucketId, outs };
-    }
-
-    async read(id: string, state?: Outputs): Promise<pulumi.dynamic.ReadResult<Outputs>> {
-        if (!state) return {};
-        const backend = await backendFor(state.backend);
-        const outs = await backend.read(id, state);
-        return outs ? { id, props: outs } : {};
-    }
-
-    async update(id: string, olds: Outputs, news: Inputs): Promise<pulumi.dynamic.UpdateResult<Outputs>> {
-        const backend = await backendFor(news.backend);
-        return { outs: await backend.update(id, olds, news) };
-    }
-
-    async delete(id: string, state: Outputs): Promise<void> {
-        const backend = await backendFor(state.backend);
-        await backend.delete(id, state);
-    }
+    private readonly crud = auditedCrud<Inputs, Outputs>({
+        type: "StorageBucket",
+        inputs: INPUTS,
+        backends: { local: async () => (await import("./local")).backend },
+        id: (outs) => outs.bucketId,
+    });
+    create = this.crud.create;
+    read = this.crud.read;
+    update = this.crud.update;
+    delete = this.crud.delete;
 }
 
 /** The implementation the serialized shell forwards to, in the provider process. */

@@ -1,0 +1,3 @@
+export { FlowNexusPlatform, FlowNexusPlatformArgs } from "./platform";
+export { Identity, IdentityArgs, identityComplete } from "./identity";
+export { Services, ServicesArgs, servicesComplete } from "./services";

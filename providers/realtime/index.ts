@@ -1,0 +1,1 @@
+export { RealtimeSubscription, RealtimeSubscriptionArgs } from "./resource";

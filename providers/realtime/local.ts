@@ -1,0 +1,109 @@
+/**
+ * The local RealtimeSubscription backend, as Supabase does it: the table
+ * joins the `supabase_realtime` publication (with `replica identity full`,
+ * so updates and deletes carry the old row), and the subscription's events
+ * and filter are kept in flow_nexus.realtime_subscriptions.
+ */
+import { randomBytes } from "crypto";
+import type { Client } from "pg";
+import { withDatabase } from "../runtime/postgres";
+import type { Inputs, Outputs, SubscriptionBackend } from "./resource";
+
+const PUBLICATION = "supabase_realtime";
+
+const TABLE = `
+    create schema if not exists flow_nexus;
+    create table if not exists flow_nexus.realtime_subscriptions (
+        id text primary key,
+        table_name text not null,
+        events text[] not null,
+        filter text,
+        urn text not null
+    )`;
+
+function quoted(table: string): string {
+    return table
+        .split(".")
+        .map((part) => `"${part}"`)
+        .join(".");
+}
+
+async function inPublication(client: Client, table: string): Promise<boolean> {
+    const [schema, name] = table.split(".");
+    const { rowCount } = await client.query(
+        "select 1 from pg_publication_tables where pubname = $1 and schemaname = $2 and tablename = $3",
+        [PUBLICATION, schema, name],
+    );
+    return (rowCount ?? 0) > 0;
+}
+
+async function publish(client: Client, table: string): Promise<void> {
+    const [schema, name] = table.split(".");
+    const exists = await client.query("select 1 from pg_tables where schemaname = $1 and tablename = $2", [schema, name]);
+    if (exists.rowCount === 0) {
+        throw new Error(`table ${table} does not exist: create it in a DatabaseSchema migration, and make the subscription depend on it`);
+    }
+    const publication = await client.query("select 1 from pg_publication where pubname = $1", [PUBLICATION]);
+    if (publication.rowCount === 0) await client.query(`create publication ${PUBLICATION}`);
+    if (!(await inPublication(client, table))) await client.query(`alter publication ${PUBLICATION} add table ${quoted(table)}`);
+    await client.query(`alter table ${quoted(table)} replica identity full`);
+}
+
+async function save(client: Client, id: string, inputs: Inputs): Promise<Outputs> {
+    await client.query(
+        `insert into flow_nexus.realtime_subscriptions (id, table_name, events, filter, urn) values ($1, $2, $3, $4, $5)
+         on conflict (id) do update set events = excluded.events, filter = excluded.filter, urn = excluded.urn`,
+        [id, inputs.table, inputs.events, inputs.filter ?? null, inputs.tags["flow-nexus:urn"]],
+    );
+    return { ...inputs, subscriptionId: id, active: await inPublication(client, inputs.table) };
+}
+
+export const backend: SubscriptionBackend = {
+    async create(inputs) {
+        return withDatabase(inputs.backend.dataDir!, async (client) => {
+            await client.query(TABLE);
+            await publish(client, inputs.table);
+            // One this resource made before an interrupted run is adopted.
+            const { rows } = await client.query<{ id: string }>(
+                "select id from flow_nexus.realtime_subscriptions where urn = $1 and table_name = $2",
+                [inputs.tags["flow-nexus:urn"], inputs.table],
+            );
+            return save(client, rows[0]?.id ?? `sub-${randomBytes(6).toString("hex")}`, inputs);
+        });
+    },
+
+    async read(id, state) {
+        return withDatabase(state.backend.dataDir!, async (client) => {
+            await client.query(TABLE);
+            const { rows } = await client.query<{ events: Inputs["events"]; filter: string | null }>(
+                "select events, filter from flow_nexus.realtime_subscriptions where id = $1",
+                [id],
+            );
+            if (!rows[0]) return undefined;
+            const { events, filter } = rows[0];
+            return { ...state, events, filter: filter ?? undefined, active: await inPublication(client, state.table) };
+        });
+    },
+
+    async update(id, _olds, news) {
+        return withDatabase(news.backend.dataDir!, async (client) => {
+            await client.query(TABLE);
+            await publish(client, news.table);
+            return save(client, id, news);
+        });
+    },
+
+    async delete(id, state) {
+        await withDatabase(state.backend.dataDir!, async (client) => {
+            await client.query(TABLE);
+            await client.query("delete from flow_nexus.realtime_subscriptions where id = $1", [id]);
+            const others = await client.query("select 1 from flow_nexus.realtime_subscriptions where table_name = $1", [state.table]);
+            const [schema, name] = state.table.split(".");
+            const tableExists = await client.query("select 1 from pg_tables where schemaname = $1 and tablename = $2", [schema, name]);
+            // The table leaves the publication with its last subscription.
+            if (others.rowCount === 0 && tableExists.rowCount !== 0 && (await inPublication(client, state.table))) {
+                await client.query(`alter publication ${PUBLICATION} drop table ${quoted(state.table)}`);
+            }
+        });
+    },
+};

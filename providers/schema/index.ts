@@ -1,0 +1,1 @@
+export { DatabaseSchema, DatabaseSchemaArgs, Migration } from "./resource";

@@ -1,0 +1,138 @@
+import * as pulumi from "@pulumi/pulumi";
+import { backendKind, checkProps, list, text } from "../runtime/check";
+import { auditedCrud, Backend } from "../runtime/crud";
+import { diffInputs } from "../runtime/diff";
+import { BackendRef, lineageTags, Tags } from "../runtime/lineage";
+import { forwardingProvider } from "../runtime/load";
+
+const TYPE = "pulumi-nodejs:dynamic/flownexus:DatabaseSchema";
+
+/** One migration: applied once, in its own transaction, never edited afterwards. */
+export interface Migration {
+    id: string;
+    sql: string;
+}
+
+export interface Inputs {
+    schema: string;
+    /** Append-only: a new migration is added at the end; applied ones never change. */
+    migrations: Migration[];
+    backend: BackendRef;
+    tags: Tags;
+}
+
+export interface Outputs extends Inputs {
+    /** The ids of the migrations applied, in order. */
+    applied: string[];
+    /** The id of the last migration applied. */
+    version: string;
+    /** sha256 over every applied migration's id and SQL. */
+    checksum: string;
+}
+
+export type SchemaBackend = Backend<Inputs, Outputs>;
+
+const INPUTS = ["schema", "migrations", "backend", "tags"] as const;
+
+/** The `check` rules, also used to validate stack config. */
+export const rules = {
+    schema: text({
+        pattern: "^(?!pg_)(?!flow_nexus$)(?!information_schema$)[a-z_][a-z0-9_]{0,62}$",
+        allowed:
+            "a Postgres identifier: up to 63 lowercase letters, digits or underscores, not starting with a digit " +
+            "or pg_, and not flow_nexus or information_schema",
+    }),
+    migrations: list(
+        (value) => {
+            const m = value as Partial<Migration> | undefined;
+            if (typeof m?.id !== "string" || !/^[A-Za-z0-9_.-]{1,100}$/.test(m.id)) {
+                return "id must be 1 to 100 letters, digits, dots, hyphens or underscores";
+            }
+            if (typeof m.sql !== "string" || m.sql.trim() === "") return `(${m.id}) sql must not be empty`;
+            return undefined;
+        },
+        { minItems: 1 },
+    ),
+    backend: backendKind(["local"]),
+};
+
+/** Why `news` is not an append to `olds`, or undefined when it is. */
+export function appendOnlyViolation(olds: Migration[], news: Migration[]): string | undefined {
+    const ids = news.map((m) => m.id);
+    const duplicate = ids.find((id, i) => ids.indexOf(id) !== i);
+    if (duplicate) return `migrations has two migrations with id ${duplicate}: ids must be unique`;
+    for (let i = 0; i < olds.length; i++) {
+        const applied = olds[i];
+        const now = news[i];
+        if (!now || now.id !== applied.id) {
+            return (
+                `migrations[${i}] must stay ${applied.id}: it is applied, and migrations are append-only ` +
+                "(add new migrations at the end; never remove or reorder applied ones)"
+            );
+        }
+        if (now.sql !== applied.sql) {
+            return (
+                `migrations[${i}] (${applied.id}) was edited after it was applied: restore its SQL ` +
+                "and add a new migration with the change"
+            );
+        }
+    }
+    return undefined;
+}
+
+class Provider implements pulumi.dynamic.ResourceProvider<Inputs, Outputs> {
+    async check(olds: Partial<Inputs>, news: Inputs): Promise<pulumi.dynamic.CheckResult<Inputs>> {
+        const failures = checkProps(news as unknown as Record<string, unknown>, rules);
+        // Only a schema that stays the same has applied migrations to protect.
+        if (failures.length === 0 && olds.schema === news.schema && Array.isArray(olds.migrations)) {
+            const reason = appendOnlyViolation(olds.migrations, news.migrations);
+            if (reason) failures.push({ property: "migrations", reason });
+        }
+        return { inputs: news, failures };
+    }
+
+    async diff(_id: string, olds: Outputs, news: Inputs): Promise<pulumi.dynamic.DiffResult> {
+        // A new schema name is a new schema; appended migrations apply in place.
+        return diffInputs(olds as never, news as never, INPUTS, ["schema", "backend"]);
+    }
+
+    private readonly crud = auditedCrud<Inputs, Outputs>({
+        type: "DatabaseSchema",
+        inputs: INPUTS,
+        backends: { local: async () => (await import("./local")).backend },
+        id: (outs) => outs.schema,
+    });
+    create = this.crud.create;
+    read = this.crud.read;
+    update = this.crud.update;
+    delete = this.crud.delete;
+}
+
+/** The implementation the serialized shell forwards to, in the provider process. */
+export const provider = new Provider();
+
+const shell = forwardingProvider(__filename);
+
+/** The arguments of a {@link DatabaseSchema}. */
+export interface DatabaseSchemaArgs {
+    /** The Postgres schema the migrations run in; changing it replaces the schema. */
+    readonly schema: pulumi.Input<string>;
+    /** The migrations, append-only: add new ones at the end. */
+    readonly migrations: pulumi.Input<pulumi.Input<Migration>[]>;
+    /** Which backend's database holds it. */
+    readonly backend: pulumi.Input<BackendRef>;
+}
+
+/** A Postgres schema and its append-only migrations (phase 2). */
+export class DatabaseSchema extends pulumi.dynamic.Resource {
+    public readonly schema!: pulumi.Output<string>;
+    public readonly applied!: pulumi.Output<string[]>;
+    public readonly version!: pulumi.Output<string>;
+    public readonly checksum!: pulumi.Output<string>;
+
+    constructor(name: string, args: DatabaseSchemaArgs, opts?: pulumi.CustomResourceOptions) {
+        const tags = lineageTags(name, TYPE, opts?.parent);
+        const props = { ...args, tags, applied: undefined, version: undefined, checksum: undefined };
+        super(shell, name, props, opts, "flownexus", "DatabaseSchema");
+    }
+}

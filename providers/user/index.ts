@@ -1,0 +1,2 @@
+export { PlatformUser, PlatformUserArgs, Profile } from "./resource";
+export { verifyPassword } from "./password";

@@ -1,0 +1,117 @@
+/**
+ * The stack's typed configuration: every `flow-nexus:*` key with its default,
+ * validated with the same rules the providers' `check` applies, so a bad
+ * value fails at preview with the config key's name, before anything runs.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { rules as schemaRules, Migration } from "../providers/schema/resource";
+import { EVENTS, rules as realtimeRules } from "../providers/realtime/resource";
+import { checkProps, Rule } from "../providers/runtime/check";
+import { rules as sandboxRules, Template, withDefaults as sandboxDefaults } from "../providers/sandbox/resource";
+import { rules as storageRules } from "../providers/storage/resource";
+import { rules as userRules } from "../providers/user/resource";
+
+/** The config as read from the stack, before defaults (one object per `flow-nexus:<section>` key). */
+export interface RawConfig {
+    user?: { email?: string; fullName?: string; metadata?: Record<string, string> };
+    sandbox?: {
+        template?: string;
+        timeoutSeconds?: number;
+        envs?: Record<string, string>;
+        metadata?: Record<string, string>;
+        onTimeout?: string;
+        startupScript?: string;
+        ports?: number;
+    };
+    storage?: { bucket?: string; public?: boolean; fileSizeLimit?: number; allowedMimeTypes?: string[]; forceDestroy?: boolean };
+    database?: { schema?: string; migrations?: Migration[] };
+    realtime?: { table?: string; events?: string[]; filter?: string };
+}
+
+/** The validated configuration the platform is built from. */
+export interface PlatformConfig {
+    user: { email: string; fullName?: string; metadata: Record<string, string> };
+    sandbox: {
+        template: Template;
+        timeoutSeconds: number;
+        envs: Record<string, string>;
+        metadata: Record<string, string>;
+        onTimeout: "kill" | "pause";
+        startupScript?: string;
+        ports: number;
+    };
+    storage: { name: string; public: boolean; fileSizeLimit: number; allowedMimeTypes: string[]; forceDestroy: boolean };
+    database: { schema: string; migrations: Migration[] };
+    realtime: { table: string; events: Array<(typeof EVENTS)[number]>; filter?: string };
+}
+
+export class ConfigError extends Error {
+    constructor(readonly problems: string[]) {
+        super(`invalid stack config:\n  - ${problems.join("\n  - ")}`);
+    }
+}
+
+/** The dev stack's schema: the SQL files of stacks/migrations, in name order. */
+export function defaultMigrations(dir = path.join(__dirname, "migrations")): Migration[] {
+    return fs
+        .readdirSync(dir)
+        .filter((f) => f.endsWith(".sql"))
+        .sort()
+        .map((f) => ({ id: f.replace(/\.sql$/, ""), sql: fs.readFileSync(path.join(dir, f), "utf8") }));
+}
+
+/** Checks one config section with a resource's rules; problems name the full config key. */
+function problems(section: string, values: object, rules: Record<string, Rule>, renamed: Record<string, string> = {}): string[] {
+    return checkProps(values as Record<string, unknown>, rules).map((f) => {
+        const key = renamed[f.property] ?? f.property;
+        return `flow-nexus:${section}.${key}${f.reason.slice(f.property.length)}`;
+    });
+}
+
+function only<T extends object>(rules: T, keys: Array<keyof T>): Record<string, Rule> {
+    return Object.fromEntries(keys.map((k) => [k, rules[k]])) as Record<string, Rule>;
+}
+
+/** Applies defaults and validates; throws a ConfigError listing every bad key. */
+export function platformConfig(
+    raw: RawConfig,
+    opts: { passwordSet: boolean; migrations?: () => Migration[] },
+): PlatformConfig {
+    const migrations = opts.migrations ?? defaultMigrations;
+    const sandbox = sandboxDefaults({ template: "node", ...raw.sandbox } as never);
+    const config: PlatformConfig = {
+        user: {
+            email: raw.user?.email ?? "dev@flow-nexus.local",
+            fullName: raw.user?.fullName,
+            metadata: raw.user?.metadata ?? {},
+        },
+        sandbox: sandbox as PlatformConfig["sandbox"],
+        storage: {
+            name: raw.storage?.bucket ?? "platform-assets",
+            public: raw.storage?.public ?? false,
+            fileSizeLimit: raw.storage?.fileSizeLimit ?? 50 * 1024 * 1024,
+            allowedMimeTypes: raw.storage?.allowedMimeTypes ?? [],
+            forceDestroy: raw.storage?.forceDestroy ?? false,
+        },
+        database: { schema: raw.database?.schema ?? "app", migrations: raw.database?.migrations ?? migrations() },
+        realtime: {
+            table: raw.realtime?.table ?? "messages",
+            events: (raw.realtime?.events ?? ["*"]) as PlatformConfig["realtime"]["events"],
+            filter: raw.realtime?.filter,
+        },
+    };
+
+    const found = [
+        ...problems("user", config.user, only(userRules, ["email", "fullName", "metadata"])),
+        ...(opts.passwordSet
+            ? []
+            : ["flow-nexus:password must be set, as a secret: pulumi config set --secret flow-nexus:password <12 to 72 characters>"]),
+        ...problems("sandbox", config.sandbox, only(sandboxRules, ["template", "timeoutSeconds", "envs", "metadata", "onTimeout", "startupScript", "ports"])),
+        ...problems("storage", config.storage, only(storageRules, ["name", "public", "fileSizeLimit", "allowedMimeTypes", "forceDestroy"]), { name: "bucket" }),
+        ...problems("database", config.database, only(schemaRules, ["schema", "migrations"])),
+        ...problems("realtime", { ...config.realtime, table: `${config.database.schema}.${config.realtime.table}` }, only(realtimeRules, ["table", "events", "filter"])),
+    ];
+    if (found.length > 0) throw new ConfigError(found);
+    return config;
+}

