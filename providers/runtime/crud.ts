@@ -35,6 +35,14 @@ export interface CrudSpec<I extends Managed, O extends I> {
     id(outs: O): string;
 }
 
+/**
+ * Outputs as the engine can take them: plain JSON, no `undefined` values
+ * (the protobuf encoding the dynamic-provider host uses refuses them).
+ */
+function plain<O>(outs: O): O {
+    return JSON.parse(JSON.stringify(outs)) as O;
+}
+
 export function auditedCrud<I extends Managed, O extends I>(spec: CrudSpec<I, O>) {
     const backendFor = (ref: BackendRef): Promise<Backend<I, O>> => {
         const load = spec.backends[ref.kind];
@@ -46,20 +54,20 @@ export function auditedCrud<I extends Managed, O extends I>(spec: CrudSpec<I, O>
             const backend = await backendFor(inputs.backend);
             const entry = { type: spec.type, action: "create", changed: spec.inputs } as const;
             const outs = await audited(inputs.backend, inputs.tags, entry, () => backend.create(inputs));
-            return { id: spec.id(outs), outs };
+            return { id: spec.id(outs), outs: plain(outs) };
         },
 
         async read(id: string, state?: O): Promise<pulumi.dynamic.ReadResult<O>> {
             if (!state) return {};
             const outs = await (await backendFor(state.backend)).read(id, state);
-            return outs ? { id, props: outs } : {};
+            return outs ? { id, props: plain(outs) } : {};
         },
 
         async update(id: string, olds: O, news: I): Promise<pulumi.dynamic.UpdateResult<O>> {
             const backend = await backendFor(news.backend);
             const changed = changedInputs(olds as never, news as never, spec.inputs);
             const entry = { type: spec.type, action: "update", changed } as const;
-            return { outs: await audited(news.backend, news.tags, entry, () => backend.update(id, olds, news)) };
+            return { outs: plain(await audited(news.backend, news.tags, entry, () => backend.update(id, olds, news))) };
         },
 
         async delete(id: string, state: O): Promise<void> {

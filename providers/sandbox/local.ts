@@ -11,7 +11,7 @@
  * environment, so the ones that leave their process group are found too.
  */
 import { execFile } from "child_process";
-import { randomBytes } from "crypto";
+import { createHash, randomBytes } from "crypto";
 import { existsSync, promises as fs, readdirSync, readFileSync, realpathSync } from "fs";
 import * as path from "path";
 import {
@@ -29,8 +29,8 @@ import {
     terminate,
     waitUntil,
 } from "../runtime/process";
-import type { Inputs, Isolation, Outputs, SandboxBackend } from "./resource";
 import { writeFileAtomic } from "../runtime/files";
+import type { Inputs, Isolation, Outputs, SandboxBackend } from "./resource";
 
 /** The environment variable that marks every process of a sandbox. */
 export const SANDBOX_MARKER = "FLOW_NEXUS_SANDBOX_ID";
@@ -41,6 +41,8 @@ const TAIL_LINES = 40;
 /** What a local sandbox's `sandbox.json` holds. */
 export interface SandboxRecord {
     id: string;
+    /** The replace-defining inputs it was made from (see fingerprint). */
+    fingerprint: string;
     template: Inputs["template"];
     envs: Record<string, string>;
     metadata: Record<string, string>;
@@ -312,10 +314,22 @@ function outputs(inputs: Inputs, record: SandboxRecord, dir: string, paused: boo
     } satisfies Outputs;
 }
 
+/**
+ * What makes a sandbox the one this create asks for: the inputs that replace
+ * it when they change. A live sandbox of the same resource with another
+ * fingerprint is the one a replacement is about to delete, never adopted.
+ */
+function fingerprint(inputs: Inputs): string {
+    const { template, envs, metadata, startupScript, ports } = inputs;
+    return createHash("sha256").update(JSON.stringify([template, envs, metadata, startupScript ?? "", ports])).digest("hex");
+}
+
 async function create(inputs: Inputs): Promise<Outputs> {
     const dataDir = inputs.backend.dataDir!;
     const records = await listRecords(dataDir);
-    for (const record of records.filter((r) => r.tags["flow-nexus:urn"] === inputs.tags["flow-nexus:urn"])) {
+    const wanted = fingerprint(inputs);
+    const mine = (r: SandboxRecord) => r.tags["flow-nexus:urn"] === inputs.tags["flow-nexus:urn"] && r.fingerprint === wanted;
+    for (const record of records.filter(mine)) {
         const dir = sandboxDir(dataDir, record.id);
         // Made by an interrupted run of this resource: adopt it if it lives, else clear what it left.
         if (supervisorAlive(record)) return outputs(inputs, record, dir, await isPaused(dir));
@@ -329,6 +343,7 @@ async function create(inputs: Inputs): Promise<Outputs> {
         const startedAt = new Date();
         const record: SandboxRecord = {
             id,
+            fingerprint: wanted,
             template: inputs.template,
             envs: inputs.envs,
             metadata: inputs.metadata,

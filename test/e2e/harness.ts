@@ -42,7 +42,7 @@ export class CommandError extends Error {
 }
 
 export interface StackOptions {
-    /** Config to set on the stack, as plain `key: value` (namespaced keys allowed). */
+    /** Config to set on the stack: `key` (a path, see setConfig) to value. */
     config?: Record<string, string>;
     /** Config to set as secrets. */
     secrets?: Record<string, string>;
@@ -64,7 +64,7 @@ export class TestStack {
         const programDir = path.isAbsolute(program) ? program : path.join(PROGRAMS_DIR, program);
         const workDir = await fs.mkdtemp(path.join(os.tmpdir(), "flow-nexus-e2e-"));
         await fs.mkdir(path.join(workDir, "state"));
-        const name = `t${Date.now().toString(36)}${Math.floor(Math.random() * 1e4)}`;
+        const name = `e2e-${Date.now().toString(36)}${Math.floor(Math.random() * 1e4)}`;
         const env: NodeJS.ProcessEnv = {
             ...process.env,
             PATH: `${engineBinDir()}${path.delimiter}${process.env.PATH}`,
@@ -78,13 +78,23 @@ export class TestStack {
         };
         const stack = new TestStack(programDir, workDir, name, env);
         await stack.run(["stack", "init", name, "--non-interactive"]);
-        for (const [key, value] of Object.entries(options.config ?? {})) {
-            await stack.run(["config", "set", "--stack", name, key, value]);
-        }
+        for (const [key, value] of Object.entries(options.config ?? {})) await stack.setConfig(key, value);
         for (const [key, value] of Object.entries(options.secrets ?? {})) {
             await stack.run(["config", "set", "--stack", name, "--secret", key, value]);
         }
         return stack;
+    }
+
+    /**
+     * Sets one config value; `key` may be a path (`flow-nexus:sandbox.template`,
+     * `flow-nexus:database.migrations[0].sql`), and numbers and booleans keep their type.
+     */
+    async setConfig(key: string, value: string): Promise<void> {
+        await this.run(["config", "set", "--stack", this.name, "--path", key, "--", value]);
+    }
+
+    async removeConfig(key: string): Promise<void> {
+        await this.run(["config", "rm", "--stack", this.name, "--path", key]);
     }
 
     /** Runs `pulumi <args>`; throws CommandError with the engine's output on a non-zero exit. */
@@ -134,9 +144,9 @@ export class TestStack {
         return this.run(["destroy", ...this.stackArgs(["--yes", "--skip-preview", ...flags])]);
     }
 
-    async outputs(): Promise<Record<string, unknown>> {
+    async outputs(): Promise<Record<string, any>> {
         const { stdout } = await this.run(["stack", "output", "--json", "--show-secrets", "--stack", this.name]);
-        return JSON.parse(stdout) as Record<string, unknown>;
+        return JSON.parse(stdout) as Record<string, any>;
     }
 
     /** `pulumi stack export`: the deployment as the backend holds it. */
