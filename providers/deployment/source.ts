@@ -1,0 +1,112 @@
+/**
+ * A deployment's source on disk: where it is, its content hash and what it
+ * implies (an install step, a default start command), and copying it into an
+ * app directory. Dependencies and VCS data (`node_modules`, `.git`) are
+ * neither hashed nor copied: the install command makes the former.
+ */
+import { createHash } from "crypto";
+import { promises as fs } from "fs";
+import * as path from "path";
+
+/** The apps shipped in the repo's `templates/` folder. */
+export const TEMPLATES = ["node-http", "static-site"] as const;
+export type Template = (typeof TEMPLATES)[number];
+
+/** Where the code comes from: a template of this repo, or a directory on this machine. */
+export type Source = { template: Template; directory?: undefined } | { directory: string; template?: undefined };
+
+/** Folders left out of the hash and the copy, at any depth. */
+const SKIPPED = new Set(["node_modules", ".git"]);
+
+/** The default install command for a source whose package.json declares dependencies. */
+export const NPM_INSTALL = "npm install --omit=dev --no-audit --no-fund";
+/** The default start command when the source has a server.js (both templates do). */
+export const NODE_START = "node server.js";
+
+/** The directory a source's files are read from. */
+export function sourceDir(source: Source): string {
+    return source.template !== undefined ? path.resolve(__dirname, "..", "..", "templates", source.template) : source.directory!;
+}
+
+/** A file of a source: its path relative to the source's root, with forward slashes. */
+interface Entry {
+    relative: string;
+    absolute: string;
+    kind: "file" | "symlink";
+}
+
+async function entries(root: string, relative = ""): Promise<Entry[]> {
+    const found: Entry[] = [];
+    const dirents = await fs.readdir(path.join(root, relative), { withFileTypes: true });
+    for (const dirent of dirents.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+        const rel = relative ? `${relative}/${dirent.name}` : dirent.name;
+        const absolute = path.join(root, rel);
+        if (SKIPPED.has(dirent.name)) continue;
+        if (dirent.isDirectory()) {
+            found.push(...(await entries(root, rel)));
+        } else if (dirent.isSymbolicLink()) {
+            found.push({ relative: rel, absolute, kind: "symlink" });
+        } else if (dirent.isFile()) {
+            found.push({ relative: rel, absolute, kind: "file" });
+        }
+        // Sockets, FIFOs and devices are not source code.
+    }
+    return found;
+}
+
+/**
+ * The sha256 of a source directory: every file's relative path and bytes
+ * (a symlink's target), in path order, so the same tree always hashes the
+ * same wherever it lives.
+ */
+export async function hashDirectory(root: string): Promise<string> {
+    const hash = createHash("sha256");
+    for (const entry of await entries(root)) {
+        hash.update(`${entry.kind}\0${entry.relative}\0`);
+        const content = entry.kind === "symlink" ? Buffer.from(await fs.readlink(entry.absolute)) : await fs.readFile(entry.absolute);
+        hash.update(`${content.length}\0`);
+        hash.update(content);
+    }
+    return hash.digest("hex");
+}
+
+/** Copies a source directory into `target` (created if needed), without node_modules and .git. */
+export async function copyDirectory(root: string, target: string): Promise<void> {
+    await fs.mkdir(target, { recursive: true });
+    for (const entry of await entries(root)) {
+        const destination = path.join(target, ...entry.relative.split("/"));
+        await fs.mkdir(path.dirname(destination), { recursive: true });
+        // copyFile keeps the mode, so an executable script stays executable.
+        if (entry.kind === "file") await fs.copyFile(entry.absolute, destination);
+        else await fs.symlink(await fs.readlink(entry.absolute), destination);
+    }
+}
+
+/** What a source directory is, as far as a deployment's defaults care. */
+export interface SourceFacts {
+    dir: string;
+    sourceHash: string;
+    /** Its package.json declares dependencies, so it needs an install. */
+    hasDependencies: boolean;
+    /** It has a server.js, so `node server.js` starts it. */
+    hasServerJs: boolean;
+}
+
+/** Reads a source: throws a message naming `source.directory` when the directory is not there. */
+export async function inspectSource(source: Source): Promise<SourceFacts> {
+    const dir = sourceDir(source);
+    const stat = await fs.stat(dir).catch(() => undefined);
+    if (!stat?.isDirectory()) {
+        const what = source.template !== undefined ? `source.template ${source.template} has no folder at ${dir}` : `source.directory must be an existing directory (got ${JSON.stringify(dir)})`;
+        throw new Error(what);
+    }
+    let hasDependencies = false;
+    try {
+        const pkg = JSON.parse(await fs.readFile(path.join(dir, "package.json"), "utf8")) as { dependencies?: Record<string, string> };
+        hasDependencies = Object.keys(pkg.dependencies ?? {}).length > 0;
+    } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw new Error(`the source's package.json is not valid JSON: ${(err as Error).message}`);
+    }
+    const hasServerJs = (await fs.stat(path.join(dir, "server.js")).catch(() => undefined))?.isFile() ?? false;
+    return { dir, sourceHash: await hashDirectory(dir), hasDependencies, hasServerJs };
+}

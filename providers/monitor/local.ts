@@ -1,0 +1,280 @@
+/**
+ * The local Monitor backend. A monitor's configuration lives in the stack's
+ * Postgres (`flow_nexus.monitors`), and a detached watchdog (./watchdog),
+ * one per monitor, acts on it: it outlives the `pulumi` run, re-reads the
+ * configuration every round, records every check (`flow_nexus.monitor_checks`)
+ * and every alert (`flow_nexus.monitor_alerts`). Its log and readiness file
+ * are in `<dataDir>/monitors/<monitorId>/`.
+ */
+import { randomBytes } from "crypto";
+import { promises as fs } from "fs";
+import * as path from "path";
+import type { Client } from "pg";
+import { logTail } from "../deployment/local";
+import { withDatabase } from "../runtime/postgres";
+import { isAlive, ProcessRef, signalPids, spawnDetached, stopGroup, waitUntil } from "../runtime/process";
+import type { Inputs, MonitorBackend, Outputs } from "./resource";
+
+const TABLES = `
+    create schema if not exists flow_nexus;
+    create table if not exists flow_nexus.monitors (
+        id text primary key,
+        config jsonb not null,
+        urn text not null,
+        watchdog jsonb
+    );
+    create table if not exists flow_nexus.monitor_checks (
+        id bigserial primary key,
+        monitor_id text not null,
+        target text not null,
+        at timestamptz not null default now(),
+        ok boolean not null,
+        status_code integer,
+        latency_ms integer not null,
+        error text
+    );
+    create index if not exists monitor_checks_by_monitor on flow_nexus.monitor_checks (monitor_id, at);
+    create table if not exists flow_nexus.monitor_alerts (
+        id bigserial primary key,
+        monitor_id text not null,
+        target text not null,
+        at timestamptz not null default now(),
+        failures integer not null,
+        restarted boolean not null,
+        message text not null,
+        payload jsonb not null,
+        deliveries jsonb not null
+    )`;
+
+/** What the watchdog acts on, as stored in `flow_nexus.monitors.config`. */
+export type MonitorConfig = Pick<Inputs, "targets" | "intervalSeconds" | "thresholds" | "alerts" | "restartOnFailure">;
+
+/** A monitor's row. */
+export interface MonitorRow {
+    id: string;
+    config: MonitorConfig;
+    urn: string;
+    /** The watchdog that claimed the monitor last. */
+    watchdog: ProcessRef | null;
+}
+
+/** One probe of one target, as recorded. */
+export interface CheckRecord {
+    target: string;
+    at: Date;
+    ok: boolean;
+    statusCode: number | null;
+    latencyMs: number;
+    error: string | null;
+}
+
+/** What a webhook receives. */
+export interface AlertPayload {
+    monitorId: string;
+    target: string;
+    url: string;
+    failures: number;
+    restarted: boolean;
+    /** ISO time. */
+    at: string;
+    message: string;
+}
+
+/** How posting an alert to one webhook went. */
+export interface Delivery {
+    url: string;
+    ok: boolean;
+    statusCode?: number;
+    error?: string;
+}
+
+export interface AlertRecord {
+    target: string;
+    at: Date;
+    failures: number;
+    restarted: boolean;
+    message: string;
+    payload: AlertPayload;
+    deliveries: Delivery[];
+}
+
+/** The folder of monitor `monitorId`'s watchdog (log, readiness). */
+export function monitorDir(dataDir: string, monitorId: string): string {
+    return path.join(path.resolve(dataDir), "monitors", monitorId);
+}
+
+/** Written by the watchdog, holding its pid, once it has claimed its monitor and handles signals. */
+export const readyFile = (dir: string) => path.join(dir, "watchdog.ready");
+
+function configOf(inputs: Inputs): MonitorConfig {
+    const { targets, intervalSeconds, thresholds, alerts, restartOnFailure } = inputs;
+    return { targets, intervalSeconds, thresholds, alerts, restartOnFailure };
+}
+
+/** The monitor's row, or undefined once it is deleted. */
+export async function loadMonitor(client: Client, monitorId: string): Promise<MonitorRow | undefined> {
+    const { rows } = await client.query<MonitorRow>("select id, config, urn, watchdog from flow_nexus.monitors where id = $1", [monitorId]);
+    return rows[0];
+}
+
+/** Records the calling process as the monitor's watchdog; false when the monitor is gone. */
+export async function claimMonitor(client: Client, monitorId: string, watchdog: ProcessRef): Promise<boolean> {
+    const { rowCount } = await client.query("update flow_nexus.monitors set watchdog = $2 where id = $1", [monitorId, JSON.stringify(watchdog)]);
+    return (rowCount ?? 0) > 0;
+}
+
+export async function recordChecks(client: Client, monitorId: string, checks: Array<Omit<CheckRecord, "at">>): Promise<void> {
+    if (checks.length === 0) return;
+    const values = checks.map((_, i) => `($1, $${i * 5 + 2}, $${i * 5 + 3}, $${i * 5 + 4}, $${i * 5 + 5}, $${i * 5 + 6})`);
+    await client.query(
+        `insert into flow_nexus.monitor_checks (monitor_id, target, ok, status_code, latency_ms, error) values ${values.join(", ")}`,
+        [monitorId, ...checks.flatMap((c) => [c.target, c.ok, c.statusCode, c.latencyMs, c.error])],
+    );
+}
+
+export async function recordAlert(client: Client, payload: AlertPayload, deliveries: Delivery[]): Promise<void> {
+    await client.query(
+        `insert into flow_nexus.monitor_alerts (monitor_id, target, at, failures, restarted, message, payload, deliveries)
+         values ($1, $2, $3, $4, $5, $6, $7, $8)`,
+        [payload.monitorId, payload.target, payload.at, payload.failures, payload.restarted, payload.message, JSON.stringify(payload), JSON.stringify(deliveries)],
+    );
+}
+
+/** Drops checks older than `days`: a monitor probing every second must not fill the disk. */
+export async function pruneChecks(client: Client, monitorId: string, days = 7): Promise<void> {
+    await client.query("delete from flow_nexus.monitor_checks where monitor_id = $1 and at < now() - make_interval(days => $2)", [monitorId, days]);
+}
+
+/** Every check of a monitor, oldest first (for tools and tests). */
+export function readChecks(dataDir: string, monitorId: string): Promise<CheckRecord[]> {
+    return withDatabase(dataDir, async (client) => {
+        await client.query(TABLES);
+        const { rows } = await client.query<CheckRecord>(
+            `select target, at, ok, status_code as "statusCode", latency_ms as "latencyMs", error
+             from flow_nexus.monitor_checks where monitor_id = $1 order by id`,
+            [monitorId],
+        );
+        return rows;
+    });
+}
+
+/** Every alert of a monitor, with how each webhook took it, oldest first (for tools and tests). */
+export function readAlerts(dataDir: string, monitorId: string): Promise<AlertRecord[]> {
+    return withDatabase(dataDir, async (client) => {
+        await client.query(TABLES);
+        const { rows } = await client.query<AlertRecord>(
+            "select target, at, failures, restarted, message, payload, deliveries from flow_nexus.monitor_alerts where monitor_id = $1 order by id",
+            [monitorId],
+        );
+        return rows;
+    });
+}
+
+/** Whether `ref` is a live watchdog of this monitor (its command line names the monitor). */
+function running(ref: ProcessRef | null | undefined, monitorId: string): ref is ProcessRef {
+    return ref !== null && ref !== undefined && isAlive(ref, monitorId);
+}
+
+async function startWatchdog(dataDir: string, monitorId: string): Promise<ProcessRef> {
+    const dir = monitorDir(dataDir, monitorId);
+    await fs.mkdir(dir, { recursive: true });
+    await fs.rm(readyFile(dir), { force: true });
+    const logFile = path.join(dir, "watchdog.log");
+    // The provider process loads TypeScript its own way; the watchdog, a plain node, through ts-node.
+    const ref = await spawnDetached(
+        process.execPath,
+        ["--require", require.resolve("ts-node/register/transpile-only"), path.join(__dirname, "watchdog.ts"), path.resolve(dataDir), monitorId],
+        {
+            cwd: dir,
+            env: {
+                PATH: process.env.PATH ?? "/usr/bin:/bin",
+                TS_NODE_SKIP_PROJECT: "true",
+                TS_NODE_COMPILER_OPTIONS: JSON.stringify({ module: "commonjs", target: "ES2022", esModuleInterop: true }),
+            },
+            logFile,
+        },
+    );
+    const ready = async () => (await fs.readFile(readyFile(dir), "utf8").catch(() => "")) === String(ref.pid);
+    await waitUntil(async () => (await ready()) || !isAlive(ref), 60_000, 100);
+    if (!(await ready())) {
+        if (isAlive(ref)) await stopGroup(ref);
+        throw new Error(`the watchdog of monitor ${monitorId} did not start; the last lines of its log (${logFile}):\n${await logTail(logFile)}`);
+    }
+    return ref;
+}
+
+/** Stores the configuration and makes sure a watchdog acts on it: a running one re-reads it at once. */
+async function apply(monitorId: string, inputs: Inputs): Promise<Outputs> {
+    const dataDir = inputs.backend.dataDir!;
+    const watchdog = await withDatabase(dataDir, async (client) => {
+        await client.query(
+            `insert into flow_nexus.monitors (id, config, urn) values ($1, $2, $3)
+             on conflict (id) do update set config = excluded.config, urn = excluded.urn`,
+            [monitorId, JSON.stringify(configOf(inputs)), inputs.tags["flow-nexus:urn"]],
+        );
+        return (await loadMonitor(client, monitorId))!.watchdog;
+    });
+    let ref: ProcessRef;
+    if (running(watchdog, monitorId)) {
+        // SIGHUP wakes it from its sleep, so a new interval or target applies now.
+        signalPids([watchdog.pid], "SIGHUP");
+        ref = watchdog;
+    } else {
+        ref = await startWatchdog(dataDir, monitorId);
+    }
+    return { ...inputs, monitorId, status: "active", watchdogPid: ref.pid } satisfies Outputs;
+}
+
+/** Stops the watchdog and deletes the monitor's rows and folder; nothing there is not an error. */
+async function remove(dataDir: string, monitorId: string): Promise<void> {
+    const watchdog = await withDatabase(dataDir, async (client) => {
+        await client.query(TABLES);
+        return (await loadMonitor(client, monitorId))?.watchdog;
+    });
+    // The watchdog first, so it records nothing more; one that never claimed the row exits when it finds the row gone.
+    if (running(watchdog, monitorId)) await stopGroup(watchdog);
+    await withDatabase(dataDir, async (client) => {
+        for (const table of ["monitor_checks", "monitor_alerts"]) {
+            await client.query(`delete from flow_nexus.${table} where monitor_id = $1`, [monitorId]);
+        }
+        await client.query("delete from flow_nexus.monitors where id = $1", [monitorId]);
+    });
+    await fs.rm(monitorDir(dataDir, monitorId), { recursive: true, force: true });
+}
+
+export const backend: MonitorBackend = {
+    async create(inputs) {
+        const dataDir = inputs.backend.dataDir!;
+        const monitorId = await withDatabase(dataDir, async (client) => {
+            await client.query(TABLES);
+            // One an interrupted run of this resource made is adopted, not duplicated.
+            const { rows } = await client.query<{ id: string }>("select id from flow_nexus.monitors where urn = $1", [inputs.tags["flow-nexus:urn"]]);
+            return rows[0]?.id ?? `mon-${randomBytes(6).toString("hex")}`;
+        });
+        try {
+            return await apply(monitorId, inputs);
+        } catch (err) {
+            await remove(dataDir, monitorId);
+            throw err;
+        }
+    },
+
+    async read(id, state) {
+        const row = await withDatabase(state.backend.dataDir!, async (client) => {
+            await client.query(TABLES);
+            return loadMonitor(client, id);
+        });
+        if (!row) return undefined;
+        if (running(row.watchdog, id)) return { ...state, status: "active", watchdogPid: row.watchdog.pid };
+        // An empty hash differs from the configuration's, so the next `up` starts a watchdog again.
+        return { ...state, status: "stopped", watchdogPid: 0, configHash: "" };
+    },
+
+    async update(id, _olds, news) {
+        return apply(id, news);
+    },
+
+    async delete(id, state) {
+        await remove(state.backend.dataDir!, id);
+    },
+};
