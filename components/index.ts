@@ -1,3 +1,5 @@
 export { FlowNexusPlatform, FlowNexusPlatformArgs } from "./platform";
 export { Identity, IdentityArgs, identityComplete } from "./identity";
 export { Services, ServicesArgs, servicesComplete } from "./services";
+export { Application, ApplicationArgs, applicationComplete } from "./application";
+export { Operations, OperationsArgs, operationsComplete } from "./operations";

@@ -1,6 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { BackendRef } from "../providers/runtime/lineage";
+import { Application, ApplicationArgs } from "./application";
 import { Identity, IdentityArgs } from "./identity";
+import { Operations, OperationsArgs } from "./operations";
 import { Services, ServicesArgs } from "./services";
 
 /** The arguments of {@link FlowNexusPlatform}. */
@@ -9,6 +11,10 @@ export interface FlowNexusPlatformArgs {
     readonly identity: Omit<IdentityArgs, "backend">;
     /** Phase 2: sandbox, storage, schema and realtime (less the backend). */
     readonly services: Omit<ServicesArgs, "backend">;
+    /** Phase 3: the app deployed into the sandbox. */
+    readonly application: ApplicationArgs["app"] & { readonly port?: pulumi.Input<number> };
+    /** Phase 4: the watchdog on the app and where its alerts go. */
+    readonly operations: Omit<OperationsArgs, "deployment" | "backend">;
     /** Where the platform's services live: `local` (the stack's data folder) or `cloud`. */
     readonly backend: pulumi.Input<BackendRef>;
 }
@@ -21,6 +27,8 @@ export interface FlowNexusPlatformArgs {
 export class FlowNexusPlatform extends pulumi.ComponentResource {
     public readonly identity: Identity;
     public readonly services: Services;
+    public readonly application: Application;
+    public readonly operations: Operations;
 
     constructor(name: string, args: FlowNexusPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
         super("flownexus:platform:FlowNexusPlatform", name, {}, opts);
@@ -31,6 +39,21 @@ export class FlowNexusPlatform extends pulumi.ComponentResource {
             // Services belong to the account: it exists before they do.
             { parent: this, dependsOn: [this.identity.user] },
         );
-        this.registerOutputs({ phase1Complete: this.identity.complete, phase2Complete: this.services.complete });
+        this.application = new Application(
+            `${name}-application`,
+            { sandbox: this.services.sandbox, app: args.application, backend: args.backend },
+            { parent: this },
+        );
+        this.operations = new Operations(
+            `${name}-operations`,
+            { ...args.operations, deployment: this.application.deployment, backend: args.backend },
+            { parent: this },
+        );
+        this.registerOutputs({
+            phase1Complete: this.identity.complete,
+            phase2Complete: this.services.complete,
+            phase3Complete: this.application.complete,
+            phase4Complete: this.operations.complete,
+        });
     }
 }

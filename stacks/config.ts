@@ -7,6 +7,8 @@ import * as fs from "fs";
 import * as path from "path";
 import { rules as schemaRules, Migration } from "../providers/schema/resource";
 import { EVENTS, rules as realtimeRules } from "../providers/realtime/resource";
+import { rules as deploymentRules, Source } from "../providers/deployment/resource";
+import { AlertChannel, rules as monitorRules } from "../providers/monitor/resource";
 import { checkProps, Rule } from "../providers/runtime/check";
 import { rules as sandboxRules, Template, withDefaults as sandboxDefaults } from "../providers/sandbox/resource";
 import { rules as storageRules } from "../providers/storage/resource";
@@ -27,6 +29,23 @@ export interface RawConfig {
     storage?: { bucket?: string; public?: boolean; fileSizeLimit?: number; allowedMimeTypes?: string[]; forceDestroy?: boolean };
     database?: { schema?: string; migrations?: Migration[] };
     realtime?: { table?: string; events?: string[]; filter?: string };
+    app?: {
+        template?: string;
+        directory?: string;
+        env?: Record<string, string>;
+        installCommand?: string;
+        startCommand?: string;
+        port?: number;
+        healthPath?: string;
+        healthTimeoutSeconds?: number;
+    };
+    monitoring?: {
+        intervalSeconds?: number;
+        consecutiveFailures?: number;
+        latencyMs?: number;
+        alerts?: AlertChannel[];
+        restartOnFailure?: boolean;
+    };
 }
 
 /** The validated configuration the platform is built from. */
@@ -44,6 +63,22 @@ export interface PlatformConfig {
     storage: { name: string; public: boolean; fileSizeLimit: number; allowedMimeTypes: string[]; forceDestroy: boolean };
     database: { schema: string; migrations: Migration[] };
     realtime: { table: string; events: Array<(typeof EVENTS)[number]>; filter?: string };
+    app: {
+        source: Source;
+        env: Record<string, string>;
+        installCommand?: string;
+        startCommand?: string;
+        /** Undefined: the sandbox's first allocated port. */
+        port?: number;
+        healthPath?: string;
+        healthTimeoutSeconds: number;
+    };
+    monitoring: {
+        intervalSeconds: number;
+        thresholds: { consecutiveFailures: number; latencyMs: number };
+        alerts: AlertChannel[];
+        restartOnFailure: boolean;
+    };
 }
 
 export class ConfigError extends Error {
@@ -76,7 +111,14 @@ function only<T extends object>(rules: T, keys: Array<keyof T>): Record<string, 
 /** Applies defaults and validates; throws a ConfigError listing every bad key. */
 export function platformConfig(
     raw: RawConfig,
-    opts: { passwordSet: boolean; migrations?: () => Migration[] },
+    opts: {
+        passwordSet: boolean;
+        migrations?: () => Migration[];
+        /** The project's folder: a relative app directory is relative to it. */
+        projectDir?: string;
+        /** Where alerts go when flow-nexus:monitoring.alerts is not set. */
+        defaultAlerts?: AlertChannel[];
+    },
 ): PlatformConfig {
     const migrations = opts.migrations ?? defaultMigrations;
     const sandbox = sandboxDefaults({ template: "node", ...raw.sandbox } as never);
@@ -100,6 +142,27 @@ export function platformConfig(
             events: (raw.realtime?.events ?? ["*"]) as PlatformConfig["realtime"]["events"],
             filter: raw.realtime?.filter,
         },
+        app: {
+            source:
+                raw.app?.directory !== undefined
+                    ? { directory: path.resolve(opts.projectDir ?? process.cwd(), raw.app.directory) }
+                    : { template: (raw.app?.template ?? "node-http") as "node-http" },
+            env: raw.app?.env ?? { APP_MESSAGE: "Hello from flow-nexus" },
+            installCommand: raw.app?.installCommand,
+            startCommand: raw.app?.startCommand,
+            port: raw.app?.port,
+            healthPath: raw.app?.healthPath ?? "/health",
+            healthTimeoutSeconds: raw.app?.healthTimeoutSeconds ?? 60,
+        },
+        monitoring: {
+            intervalSeconds: raw.monitoring?.intervalSeconds ?? 30,
+            thresholds: {
+                consecutiveFailures: raw.monitoring?.consecutiveFailures ?? 3,
+                latencyMs: raw.monitoring?.latencyMs ?? 2000,
+            },
+            alerts: raw.monitoring?.alerts ?? opts.defaultAlerts ?? [],
+            restartOnFailure: raw.monitoring?.restartOnFailure ?? true,
+        },
     };
 
     const found = [
@@ -111,6 +174,17 @@ export function platformConfig(
         ...problems("storage", config.storage, only(storageRules, ["name", "public", "fileSizeLimit", "allowedMimeTypes", "forceDestroy"]), { name: "bucket" }),
         ...problems("database", config.database, only(schemaRules, ["schema", "migrations"])),
         ...problems("realtime", { ...config.realtime, table: `${config.database.schema}.${config.realtime.table}` }, only(realtimeRules, ["table", "events", "filter"])),
+        ...problems(
+            "app",
+            { ...config.app, "source.template": config.app.source.template, "source.directory": config.app.source.directory },
+            only(deploymentRules, ["source.template", "source.directory", "env", "installCommand", "startCommand", "healthPath", "healthTimeoutSeconds"]),
+            { "source.template": "template", "source.directory": "directory" },
+        ),
+        ...(config.app.port === undefined ? [] : problems("app", { port: config.app.port }, only(deploymentRules, ["port"]))),
+        // The thresholds are flat config keys: "thresholds latencyMs must..." becomes "latencyMs must...".
+        ...problems("monitoring", config.monitoring, only(monitorRules, ["intervalSeconds", "thresholds", "alerts", "restartOnFailure"])).map(
+            (p) => p.replace(/^flow-nexus:monitoring\.thresholds (\w+)/, "flow-nexus:monitoring.$1"),
+        ),
     ];
     if (found.length > 0) throw new ConfigError(found);
     return config;

@@ -18,24 +18,31 @@ function readConfig(): RawConfig {
         storage: section("storage"),
         database: section("database"),
         realtime: section("realtime"),
+        app: section("app"),
+        monitoring: section("monitoring"),
     };
-}
-
-let settings;
-try {
-    // The password stays wrapped as a secret: config checks that it is set,
-    // the PlatformUser's check checks its length.
-    settings = platformConfig(readConfig(), { passwordSet: config.getSecret("password") !== undefined });
-} catch (err) {
-    // A RunError prints only its message: the list of bad keys.
-    if (err instanceof ConfigError) throw new pulumi.RunError(err.message);
-    throw err;
 }
 
 const backend = {
     kind: "local" as const,
     dataDir: path.resolve(__dirname, "..", ".flow-nexus", "stacks", pulumi.getStack()),
 };
+
+let settings;
+try {
+    settings = platformConfig(readConfig(), {
+        // The password stays wrapped as a secret: config checks that it is set,
+        // the PlatformUser's check checks its length.
+        passwordSet: config.getSecret("password") !== undefined,
+        projectDir: path.resolve(__dirname, ".."),
+        // Locally, alerts land in a file of the stack's data folder unless config names a webhook.
+        defaultAlerts: [{ type: "file", path: path.join(backend.dataDir, "alerts.jsonl") }],
+    });
+} catch (err) {
+    // A RunError prints only its message: the list of bad keys.
+    if (err instanceof ConfigError) throw new pulumi.RunError(err.message);
+    throw err;
+}
 
 const platform = new FlowNexusPlatform("flow-nexus", {
     identity: {
@@ -58,10 +65,12 @@ const platform = new FlowNexusPlatform("flow-nexus", {
         database: settings.database,
         realtime: settings.realtime,
     },
+    application: settings.app,
+    operations: settings.monitoring,
     backend,
 });
 
-const { identity, services } = platform;
+const { identity, services, application, operations } = platform;
 
 export const userId = identity.userId;
 export const userProfile = identity.profile;
@@ -72,8 +81,37 @@ export const schema = pulumi.all([services.schema.schema, services.schema.versio
     ([name, version, applied, checksum]) => ({ name, version, applied, checksum }),
 );
 export const bucket = pulumi.all([services.bucket.bucketId, services.bucket.url]).apply(([id, url]) => ({ id, url }));
+export const deploymentId = application.deployment.deploymentId;
+export const app = pulumi
+    .all([application.deployment.url, application.deployment.healthUrl, application.deployment.status, application.deployment.sourceHash])
+    .apply(([url, healthUrl, status, sourceHash]) => ({ url, healthUrl, status, sourceHash }));
+export const monitoring = pulumi
+    .all([operations.monitor.monitorId, operations.monitor.status, operations.monitor.intervalSeconds, operations.monitor.thresholds, operations.monitor.alerts])
+    .apply(([monitorId, status, intervalSeconds, thresholds, alerts]) => ({
+        monitorId,
+        status,
+        intervalSeconds,
+        thresholds,
+        alerts: alerts.map((a) => a.type),
+    }));
 export const phase1Complete = identity.complete;
 export const phase2Complete = services.complete;
+export const phase3Complete = application.complete;
+export const phase4Complete = operations.complete;
 
 /** The same values under the exact memory-key strings: `pulumi stack output memory --json`. */
-export const memory = memoryKeys({ userId, userProfile, config: platformSettings, sandboxId, subscriptionId, schema, phase1Complete, phase2Complete });
+export const memory = memoryKeys({
+    userId,
+    userProfile,
+    config: platformSettings,
+    sandboxId,
+    subscriptionId,
+    schema,
+    deploymentId,
+    app,
+    monitoring,
+    phase1Complete,
+    phase2Complete,
+    phase3Complete,
+    phase4Complete,
+});

@@ -8,8 +8,13 @@ export interface MemoryOutputs {
     sandboxId: pulumi.Input<string>;
     subscriptionId: pulumi.Input<string>;
     schema: pulumi.Input<object>;
+    deploymentId: pulumi.Input<string>;
+    app: pulumi.Input<object>;
+    monitoring: pulumi.Input<object>;
     phase1Complete: pulumi.Input<boolean>;
     phase2Complete: pulumi.Input<boolean>;
+    phase3Complete: pulumi.Input<boolean>;
+    phase4Complete: pulumi.Input<boolean>;
 }
 
 /** The outputs keyed by the exact memory-key strings of the process. */
@@ -22,7 +27,13 @@ export function memoryKeys(o: MemoryOutputs): pulumi.Output<Record<string, unkno
         "flow-nexus/subscription-id": o.subscriptionId,
         "flow-nexus/init-script": o.schema,
         "flow-nexus/schema": o.schema,
+        "flow-nexus/deployment-id": o.deploymentId,
+        "flow-nexus/app": o.app,
+        "flow-nexus/monitoring": o.monitoring,
+        "flow-nexus/monitoring-config": o.monitoring,
         "flow-nexus/phase1-complete": o.phase1Complete,
         "flow-nexus/phase2-complete": o.phase2Complete,
+        "flow-nexus/phase3-complete": o.phase3Complete,
+        "flow-nexus/phase4-complete": o.phase4Complete,
     }) as unknown as pulumi.Output<Record<string, unknown>>;
 }

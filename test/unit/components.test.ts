@@ -18,7 +18,9 @@ describe("unit: components under Pulumi's mocks", function () {
                     registered.push({ type: args.type, name: args.name, inputs: args.inputs });
                     const outs: Record<string, unknown> = { ...args.inputs };
                     if (args.type.endsWith("PlatformUser")) Object.assign(outs, { userId: "u1", profile: { id: "u1", email: args.inputs.email } });
-                    if (args.type.endsWith("Sandbox")) Object.assign(outs, { sandboxId: "sbx-1", status: "running" });
+                    if (args.type.endsWith("Sandbox")) Object.assign(outs, { sandboxId: "sbx-1", status: "running", allocatedPorts: [8080] });
+                    if (args.type.endsWith("Deployment")) Object.assign(outs, { deploymentId: "dep-1", url: "http://127.0.0.1:8080", healthUrl: "http://127.0.0.1:8080/health", status: "healthy" });
+                    if (args.type.endsWith("Monitor")) Object.assign(outs, { monitorId: "mon-1", status: "active" });
                     if (args.type.endsWith("StorageBucket")) Object.assign(outs, { bucketId: args.inputs.name });
                     if (args.type.endsWith("DatabaseSchema")) Object.assign(outs, { applied: args.inputs.migrations.map((m: { id: string }) => m.id) });
                     if (args.type.endsWith("RealtimeSubscription")) Object.assign(outs, { subscriptionId: "sub-1", active: true });
@@ -43,19 +45,25 @@ describe("unit: components under Pulumi's mocks", function () {
                 database: { schema: "app", migrations: [{ id: "001", sql: "select 1" }] },
                 realtime: { table: "messages" },
             },
+            application: { source: { template: "node-http" }, healthPath: "/health" },
+            operations: { alerts: [{ type: "file", path: "/tmp/unused/alerts.jsonl" }] },
             backend,
         });
     }
 
     it("registers every phase's resources under names derived from the platform's", async function () {
         const p = newPlatform("alpha");
-        await new Promise<void>((resolve) => p.services.complete.apply(() => resolve()));
+        await new Promise<void>((resolve) => p.operations.complete.apply(() => resolve()));
         const names = registered.filter((r) => r.name.startsWith("alpha")).map((r) => `${r.type} ${r.name}`);
         assert.deepEqual(names.sort(), [
+            "flownexus:application:Application alpha-application",
             "flownexus:identity:Identity alpha-identity",
+            "flownexus:operations:Operations alpha-operations",
             "flownexus:platform:FlowNexusPlatform alpha",
             "flownexus:services:Services alpha-services",
             "pulumi-nodejs:dynamic/flownexus:DatabaseSchema alpha-services-schema",
+            "pulumi-nodejs:dynamic/flownexus:Deployment alpha-application-deployment",
+            "pulumi-nodejs:dynamic/flownexus:Monitor alpha-operations-monitor",
             "pulumi-nodejs:dynamic/flownexus:PlatformUser alpha-identity-user",
             "pulumi-nodejs:dynamic/flownexus:RealtimeSubscription alpha-services-realtime",
             "pulumi-nodejs:dynamic/flownexus:Sandbox alpha-services-sandbox",
@@ -68,17 +76,25 @@ describe("unit: components under Pulumi's mocks", function () {
         assert.equal(subscription?.inputs.table, "app.messages");
     });
 
+    it("deploys into the sandbox on its first port, and watches the app's health URL", async function () {
+        const deployment = registered.find((r) => r.name === "alpha-application-deployment");
+        assert.deepEqual([deployment?.inputs.sandboxId, deployment?.inputs.port], ["sbx-1", 8080]);
+        const monitor = registered.find((r) => r.name === "alpha-operations-monitor");
+        assert.deepEqual(monitor?.inputs.targets, [{ name: "app", url: "http://127.0.0.1:8080/health", deploymentId: "dep-1", sandboxId: "sbx-1" }]);
+    });
+
     it("lets two platforms live side by side", function () {
         assert.doesNotThrow(() => newPlatform("beta"));
     });
 
     it("derives phase completeness from the resources' state", async function () {
         const p = newPlatform("gamma");
-        const [one, two] = await Promise.all([
-            new Promise((resolve) => p.identity.complete.apply(resolve)),
-            new Promise((resolve) => p.services.complete.apply(resolve)),
-        ]);
-        assert.deepEqual([one, two], [true, true]);
+        const phases = await Promise.all(
+            [p.identity.complete, p.services.complete, p.application.complete, p.operations.complete].map(
+                (complete) => new Promise((resolve) => complete.apply(resolve)),
+            ),
+        );
+        assert.deepEqual(phases, [true, true, true, true]);
     });
 
     it("phase 2 is incomplete while a migration is unapplied or realtime is inactive", function () {
@@ -88,5 +104,7 @@ describe("unit: components under Pulumi's mocks", function () {
         assert.equal(platform.servicesComplete({ ...state, realtimeActive: false }), false);
         assert.equal(platform.servicesComplete({ ...state, sandboxStatus: "paused" }), false);
         assert.equal(platform.identityComplete("u1", { id: "u1", email: "a@b.c", fullName: "", metadata: {}, createdAt: "" }, {}), false);
+        assert.equal(platform.applicationComplete("healthy", ""), false, "no health check declared");
+        assert.equal(platform.operationsComplete("active", []), false, "no alert channel");
     });
 });
