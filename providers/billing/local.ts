@@ -1,0 +1,89 @@
+/**
+ * The local AutoRefill backend: the policy is a row of
+ * flow_nexus.refill_policies in the stack's Postgres, beside the ledger.
+ * Nothing here charges; `initialCredits` is granted once, by reference.
+ */
+import type { Client } from "pg";
+import { withDatabase } from "../runtime/postgres";
+import { balanceOf, ensureLedger, INITIAL_CREDITS_REFERENCE, insertEntry, monthOf, paymentsIn, withAccountLock } from "./ledger";
+import { deletePolicy, readPolicy, RefillPolicy, spentUsdCents, writePolicy } from "./refill";
+import type { Inputs, Outputs, RefillBackend } from "./resource";
+
+const cents = (usd: number) => Math.round(usd * 100);
+
+function policyOf(inputs: Inputs): RefillPolicy {
+    return {
+        account: inputs.account,
+        enabled: inputs.enabled,
+        thresholdCredits: inputs.thresholdCredits,
+        refillUsdCents: cents(inputs.refillAmountUsd),
+        monthlyLimitUsdCents: inputs.monthlyLimitUsd === undefined ? null : cents(inputs.monthlyLimitUsd),
+        creditsPerSandboxHour: inputs.creditsPerSandboxHour,
+        urn: inputs.tags["flow-nexus:urn"],
+    };
+}
+
+/** The inputs as the policy row has them (a change made by a tool shows as drift). */
+function inputsOf(state: Inputs, policy: RefillPolicy): Inputs {
+    return {
+        ...state,
+        enabled: policy.enabled,
+        thresholdCredits: policy.thresholdCredits,
+        refillAmountUsd: policy.refillUsdCents / 100,
+        monthlyLimitUsd: policy.monthlyLimitUsdCents === null ? undefined : policy.monthlyLimitUsdCents / 100,
+        creditsPerSandboxHour: policy.creditsPerSandboxHour,
+    };
+}
+
+async function outputs(client: Client, inputs: Inputs): Promise<Outputs> {
+    const spent = spentUsdCents(await paymentsIn(client, inputs.account, monthOf(new Date())));
+    return {
+        ...inputs,
+        status: inputs.enabled ? "enabled" : "disabled",
+        balance: await balanceOf(client, inputs.account),
+        monthlySpentUsd: spent / 100,
+    };
+}
+
+/** Writes the policy unless another resource manages the account's policy. */
+async function save(inputs: Inputs, owners: string[], grant: boolean): Promise<Outputs> {
+    return withAccountLock(inputs.backend.dataDir!, inputs.account, async (client) => {
+        const existing = await readPolicy(client, inputs.account);
+        if (existing && !owners.includes(existing.urn)) {
+            throw new Error(
+                `account ${inputs.account} already has an auto-refill policy, managed by ${existing.urn}: ` +
+                    "an account has one AutoRefill (remove that one first, or use another account)",
+            );
+        }
+        await writePolicy(client, policyOf(inputs));
+        if (grant && inputs.initialCredits > 0) {
+            await insertEntry(client, { account: inputs.account, kind: "credit", credits: inputs.initialCredits, reference: INITIAL_CREDITS_REFERENCE });
+        }
+        return outputs(client, inputs);
+    });
+}
+
+export const backend: RefillBackend = {
+    create: (inputs) => save(inputs, [inputs.tags["flow-nexus:urn"]], true),
+
+    async read(_id, state) {
+        return withDatabase(state.backend.dataDir!, async (client) => {
+            await ensureLedger(client);
+            const policy = await readPolicy(client, state.account);
+            // Gone, or now another resource's policy: this one's is gone.
+            if (!policy || policy.urn !== state.tags["flow-nexus:urn"]) return undefined;
+            return outputs(client, inputsOf(state, policy));
+        });
+    },
+
+    // A renamed resource (an alias) keeps its policy: both URNs own it.
+    update: (_id, olds, news) => save(news, [olds.tags["flow-nexus:urn"], news.tags["flow-nexus:urn"]], false),
+
+    async delete(_id, state) {
+        // The ledger and the payments stay: money history is not the policy's to delete.
+        await withDatabase(state.backend.dataDir!, async (client) => {
+            await ensureLedger(client);
+            await deletePolicy(client, state.account, state.tags["flow-nexus:urn"]);
+        });
+    },
+};
