@@ -14,6 +14,7 @@ import { promises as fs } from "fs";
 import * as http from "http";
 import * as https from "https";
 import * as path from "path";
+import { requireCredits } from "../billing/ledger";
 import { readJson, writeFileAtomic } from "../runtime/files";
 import { groupMembers, isAlive, isListening, processRef, ProcessRef, stopGroup, waitUntil } from "../runtime/process";
 import { readSandbox, runInSandbox, sandboxDir, SandboxInfo } from "../sandbox/local";
@@ -372,6 +373,8 @@ export const backend: DeploymentBackend = {
         // One an interrupted run of this resource left is redeployed, not duplicated.
         const left = await findByUrn(dataDir, inputs.sandboxId, inputs.tags["flow-nexus:urn"]);
         const deploymentId = left?.deploymentId ?? `dep-${randomBytes(6).toString("hex")}`;
+        // Before anything starts: a billed deployment needs credits.
+        if (inputs.billing) await requireCredits(dataDir, inputs.billing.account, `deployment ${deploymentId} in sandbox ${inputs.sandboxId}`);
         try {
             return await deploy(inputs, deploymentId);
         } catch (err) {

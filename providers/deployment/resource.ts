@@ -1,8 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
-import { backendKind, checkProps, integer, oneOf, optional, Rule, stringMap, text, UNKNOWN } from "../runtime/check";
+import { backendKind, billingRef, checkProps, integer, oneOf, optional, Rule, stringMap, text, UNKNOWN } from "../runtime/check";
 import { auditedCrud, Backend } from "../runtime/crud";
 import { diffInputs } from "../runtime/diff";
-import { BackendRef, lineageTags, Tags } from "../runtime/lineage";
+import { BackendRef, BillingRef, lineageTags, Tags } from "../runtime/lineage";
 import { forwardingProvider } from "../runtime/load";
 import { inspectSource, NODE_START, NPM_INSTALL, Source, TEMPLATES } from "./source";
 
@@ -31,6 +31,8 @@ export interface Inputs {
     healthTimeoutSeconds: number;
     /** The sha256 of the source's files, computed by `check`, so a source edit is a diff. */
     sourceHash: string;
+    /** The credit account it draws on; without credits it does not start. */
+    billing?: BillingRef;
     backend: BackendRef;
     tags: Tags;
 }
@@ -58,6 +60,7 @@ const INPUTS = [
     "sandboxId",
     "source",
     "sourceHash",
+    "billing",
     "env",
     "installCommand",
     "startCommand",
@@ -105,6 +108,7 @@ export const rules: Record<string, Rule> = {
             : `must start with a slash, e.g. /health (got ${JSON.stringify(value)})`,
     ),
     healthTimeoutSeconds: integer(MIN_HEALTH_TIMEOUT_SECONDS, MAX_HEALTH_TIMEOUT_SECONDS, " seconds"),
+    billing: billingRef(),
     backend: backendKind(Object.keys(backends)),
 };
 
@@ -192,6 +196,8 @@ export interface DeploymentArgs {
     readonly healthPath?: pulumi.Input<string>;
     /** Seconds the app has to become healthy, 5 to 600. Default 60. */
     readonly healthTimeoutSeconds?: pulumi.Input<number>;
+    /** The credit account it draws on. Default none: not billed. */
+    readonly billing?: pulumi.Input<BillingRef>;
     /** Which backend runs it. */
     readonly backend: pulumi.Input<BackendRef>;
 }

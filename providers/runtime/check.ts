@@ -108,3 +108,17 @@ export function stringMap(opts: { keyPattern?: string; keyAllowed?: string } = {
         return undefined;
     };
 }
+
+/** The optional `billing` input: an account and an hourly rate in credits. */
+export function billingRef(): Rule {
+    return optional((value) => {
+        const ref = value as { account?: unknown; creditsPerHour?: unknown };
+        if (typeof ref !== "object" || ref === null) return "must be { account, creditsPerHour }";
+        if (ref.account !== UNKNOWN && (typeof ref.account !== "string" || ref.account === "")) return "account must be a non-empty string";
+        const rate = ref.creditsPerHour;
+        if (rate !== UNKNOWN && (typeof rate !== "number" || !(rate >= 0 && rate <= 1000))) {
+            return `creditsPerHour must be a number of credits from 0 to 1000 (got ${JSON.stringify(rate)})`;
+        }
+        return undefined;
+    });
+}

@@ -12,6 +12,16 @@ export interface BackendRef {
 }
 
 /**
+ * The credit account a resource draws on, when billing is configured: it
+ * will not start without credits, and (a sandbox) is charged for running.
+ */
+export interface BillingRef {
+    account: string;
+    /** What an hour of running costs, in credits. */
+    creditsPerHour: number;
+}
+
+/**
  * The lineage tags every provider stores with what it creates, so that an
  * interrupted run, and `cleanup`, can find it again.
  */

@@ -29,7 +29,10 @@ import {
     terminate,
     waitUntil,
 } from "../runtime/process";
+import { recordSandboxUsage, requireCredits } from "../billing/ledger";
+import { runRefill } from "../billing/refill";
 import { writeFileAtomic } from "../runtime/files";
+import type { BillingRef } from "../runtime/lineage";
 import type { Inputs, Isolation, Outputs, SandboxBackend } from "./resource";
 
 /** The environment variable that marks every process of a sandbox. */
@@ -37,6 +40,18 @@ export const SANDBOX_MARKER = "FLOW_NEXUS_SANDBOX_ID";
 const HOST = "127.0.0.1";
 /** Lines of a failed startup script's output quoted in the error. */
 const TAIL_LINES = 40;
+
+/**
+ * Charges a billed sandbox's running time up to now (idempotent per period,
+ * so the supervisor's minute ticks and a final delete never double-charge),
+ * then lets the refill run top the account up if it fell below its threshold.
+ */
+export async function meterUsage(dataDir: string, record: SandboxRecord): Promise<void> {
+    if (!record.billing) return;
+    const { account, creditsPerHour } = record.billing;
+    await recordSandboxUsage(dataDir, account, record.id, new Date(record.startedAt), new Date(), creditsPerHour);
+    await runRefill(dataDir, account);
+}
 
 /** What a local sandbox's `sandbox.json` holds. */
 export interface SandboxRecord {
@@ -55,6 +70,8 @@ export interface SandboxRecord {
     isolation: Isolation;
     /** Absent only while the sandbox is being created. */
     supervisor?: ProcessRef;
+    /** Where its running time is charged. */
+    billing?: BillingRef;
 }
 
 /** A running sandbox as its processes see it. */
@@ -337,6 +354,8 @@ async function create(inputs: Inputs): Promise<Outputs> {
     }
 
     const id = `sbx-${randomBytes(6).toString("hex")}`;
+    // Before anything starts: a billed sandbox needs credits.
+    if (inputs.billing) await requireCredits(dataDir, inputs.billing.account, `sandbox ${id} (${inputs.template})`);
     const dir = sandboxDir(dataDir, id);
     try {
         for (const sub of ["work", "home", "logs", "procs"]) await fs.mkdir(path.join(dir, sub), { recursive: true });
@@ -355,6 +374,7 @@ async function create(inputs: Inputs): Promise<Outputs> {
             timeoutSeconds: inputs.timeoutSeconds,
             onTimeout: inputs.onTimeout,
             isolation: await isolationHere(),
+            billing: inputs.billing,
         };
         // Recorded before the script runs, so an interrupted create is found (by its URN) and cleared.
         await writeRecord(dir, record);
@@ -395,7 +415,7 @@ export const backend: SandboxBackend = {
         if (!record || !supervisorAlive(record)) {
             throw new Error(`sandbox ${id} is gone (expired or killed); run \`pulumi refresh\`, then \`pulumi up\` creates a new one`);
         }
-        const next: SandboxRecord = { ...record, timeoutSeconds: news.timeoutSeconds, onTimeout: news.onTimeout, tags: news.tags };
+        const next: SandboxRecord = { ...record, timeoutSeconds: news.timeoutSeconds, onTimeout: news.onTimeout, tags: news.tags, billing: news.billing };
         // Like E2B's setTimeout: a new timeout counts from now.
         if (news.timeoutSeconds !== olds.timeoutSeconds) next.endAt = new Date(Date.now() + news.timeoutSeconds * 1000).toISOString();
         await writeRecord(dir, next);
@@ -406,6 +426,10 @@ export const backend: SandboxBackend = {
     },
 
     async delete(id, state) {
-        await destroy(sandboxDir(state.backend.dataDir!, id), id);
+        const dir = sandboxDir(state.backend.dataDir!, id);
+        const record = await readRecord(dir);
+        // The last stretch of running time is charged before the sandbox goes.
+        if (record) await meterUsage(state.backend.dataDir!, record);
+        await destroy(dir, id);
     },
 };

@@ -1,8 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
-import { backendKind, checkProps, integer, oneOf, optional, stringMap, text } from "../runtime/check";
+import { backendKind, billingRef, checkProps, integer, oneOf, optional, stringMap, text } from "../runtime/check";
 import { auditedCrud, Backend } from "../runtime/crud";
 import { diffInputs } from "../runtime/diff";
-import { BackendRef, lineageTags, Tags } from "../runtime/lineage";
+import { BackendRef, BillingRef, lineageTags, Tags } from "../runtime/lineage";
 import { forwardingProvider } from "../runtime/load";
 
 const TYPE = "pulumi-nodejs:dynamic/flownexus:Sandbox";
@@ -33,6 +33,8 @@ export interface Inputs {
     startupScript?: string;
     /** How many loopback ports to allocate for the sandbox's servers. */
     ports: number;
+    /** Where its running time is charged; without credits it does not start. */
+    billing?: BillingRef;
     backend: BackendRef;
     tags: Tags;
 }
@@ -57,7 +59,7 @@ export interface Outputs extends Inputs {
 /** What a backend implements for sandboxes: `update` applies a new timeout or onTimeout only. */
 export type SandboxBackend = Backend<Inputs, Outputs>;
 
-const INPUTS = ["template", "timeoutSeconds", "envs", "metadata", "onTimeout", "startupScript", "ports", "backend", "tags"] as const;
+const INPUTS = ["template", "timeoutSeconds", "envs", "metadata", "onTimeout", "startupScript", "ports", "billing", "backend", "tags"] as const;
 
 /** Everything but the timeout and what happens at it is fixed when a sandbox starts. */
 const REPLACE_ON = ["template", "envs", "metadata", "startupScript", "ports", "backend"] as const;
@@ -79,6 +81,7 @@ export const rules = {
     onTimeout: oneOf(ON_TIMEOUT),
     startupScript: optional(text({ maxLength: 64 * 1024 })),
     ports: integer(0, MAX_PORTS),
+    billing: billingRef(),
     backend: backendKind(Object.keys(backends)),
 };
 
@@ -135,6 +138,8 @@ export interface SandboxArgs {
     readonly startupScript?: pulumi.Input<string>;
     /** Loopback ports to allocate, 0 to 16. Default 0. */
     readonly ports?: pulumi.Input<Inputs["ports"]>;
+    /** The credit account its running time is charged to. Default none: not billed. */
+    readonly billing?: pulumi.Input<BillingRef>;
     /** Which backend runs it. */
     readonly backend: pulumi.Input<BackendRef>;
 }

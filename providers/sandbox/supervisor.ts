@@ -7,7 +7,12 @@
  * when the sandbox is deleted.
  */
 import { promises as fs } from "fs";
-import { isPaused, killProcesses, readRecord, readyFile, SandboxRecord, setPaused, signalProcesses } from "./local";
+import * as path from "path";
+import { isPaused, killProcesses, meterUsage, readRecord, readyFile, SandboxRecord, setPaused, signalProcesses } from "./local";
+
+/** How often a billed sandbox's running time is charged. */
+const METER_EVERY_MS = 60_000;
+let meteredAt = 0;
 
 /** What the supervisor does about the clock. */
 export type TimeoutAction = "none" | "kill" | "pause" | "resume";
@@ -32,7 +37,13 @@ async function tick(dir: string): Promise<boolean> {
         log("sandbox deleted; exiting");
         return true;
     }
-    const action = timeoutAction(record, await isPaused(dir), Date.now());
+    const paused = await isPaused(dir);
+    if (record.billing && !paused && Date.now() - meteredAt >= METER_EVERY_MS) {
+        // <dataDir>/sandboxes/<id>: the ledger lives in the stack's database.
+        meteredAt = Date.now();
+        await meterUsage(path.dirname(path.dirname(dir)), record);
+    }
+    const action = timeoutAction(record, paused, Date.now());
     if (action === "kill") {
         log(`timeout reached at ${record.endAt}: killing the sandbox`);
         try {
