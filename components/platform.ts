@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { BackendRef } from "../providers/runtime/lineage";
 import { Application, ApplicationArgs } from "./application";
+import { Billing, BillingArgs } from "./billing";
 import { Identity, IdentityArgs } from "./identity";
 import { Operations, OperationsArgs } from "./operations";
 import { Services, ServicesArgs } from "./services";
@@ -9,6 +10,8 @@ import { Services, ServicesArgs } from "./services";
 export interface FlowNexusPlatformArgs {
     /** Phase 1: the account and the published configuration (less the backend). */
     readonly identity: Omit<IdentityArgs, "backend">;
+    /** Phase 5: prepaid credits and auto-refill for the platform's account (the user). */
+    readonly billing: Omit<BillingArgs, "account" | "backend">;
     /** Phase 2: sandbox, storage, schema and realtime (less the backend). */
     readonly services: Omit<ServicesArgs, "backend">;
     /** Phase 3: the app deployed into the sandbox. */
@@ -29,19 +32,27 @@ export class FlowNexusPlatform extends pulumi.ComponentResource {
     public readonly services: Services;
     public readonly application: Application;
     public readonly operations: Operations;
+    public readonly billing: Billing;
+    /** True when every phase's gate holds (memory key flow-nexus/workflow-complete). */
+    public readonly workflowComplete: pulumi.Output<boolean>;
 
     constructor(name: string, args: FlowNexusPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
         super("flownexus:platform:FlowNexusPlatform", name, {}, opts);
         this.identity = new Identity(`${name}-identity`, { ...args.identity, backend: args.backend }, { parent: this });
+        // Billing comes before what costs money: the sandbox and the app draw on its credits.
+        this.billing = new Billing(
+            `${name}-billing`,
+            { ...args.billing, account: this.identity.userId, backend: args.backend },
+            { parent: this },
+        );
         this.services = new Services(
             `${name}-services`,
-            { ...args.services, backend: args.backend },
-            // Services belong to the account: it exists before they do.
-            { parent: this, dependsOn: [this.identity.user] },
+            { ...args.services, sandbox: { ...args.services.sandbox, billing: this.billing.ref }, backend: args.backend },
+            { parent: this },
         );
         this.application = new Application(
             `${name}-application`,
-            { sandbox: this.services.sandbox, app: args.application, backend: args.backend },
+            { sandbox: this.services.sandbox, app: { ...args.application, billing: this.billing.ref }, backend: args.backend },
             { parent: this },
         );
         this.operations = new Operations(
@@ -49,11 +60,16 @@ export class FlowNexusPlatform extends pulumi.ComponentResource {
             { ...args.operations, deployment: this.application.deployment, backend: args.backend },
             { parent: this },
         );
+        this.workflowComplete = pulumi
+            .all([this.identity.complete, this.services.complete, this.application.complete, this.operations.complete, this.billing.complete])
+            .apply((phases) => phases.every(Boolean));
         this.registerOutputs({
             phase1Complete: this.identity.complete,
             phase2Complete: this.services.complete,
             phase3Complete: this.application.complete,
             phase4Complete: this.operations.complete,
+            phase5Complete: this.billing.complete,
+            workflowComplete: this.workflowComplete,
         });
     }
 }

@@ -7,6 +7,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { rules as schemaRules, Migration } from "../providers/schema/resource";
 import { EVENTS, rules as realtimeRules } from "../providers/realtime/resource";
+import { rules as billingRules } from "../providers/billing/resource";
 import { rules as deploymentRules, Source } from "../providers/deployment/resource";
 import { AlertChannel, rules as monitorRules } from "../providers/monitor/resource";
 import { checkProps, Rule } from "../providers/runtime/check";
@@ -46,6 +47,14 @@ export interface RawConfig {
         alerts?: AlertChannel[];
         restartOnFailure?: boolean;
     };
+    billing?: {
+        enabled?: boolean;
+        thresholdCredits?: number;
+        refillAmountUsd?: number;
+        monthlyLimitUsd?: number;
+        initialCredits?: number;
+        creditsPerSandboxHour?: number;
+    };
 }
 
 /** The validated configuration the platform is built from. */
@@ -78,6 +87,14 @@ export interface PlatformConfig {
         thresholds: { consecutiveFailures: number; latencyMs: number };
         alerts: AlertChannel[];
         restartOnFailure: boolean;
+    };
+    billing: {
+        enabled: boolean;
+        thresholdCredits: number;
+        refillAmountUsd: number;
+        monthlyLimitUsd?: number;
+        initialCredits: number;
+        creditsPerSandboxHour: number;
     };
 }
 
@@ -163,6 +180,15 @@ export function platformConfig(
             alerts: raw.monitoring?.alerts ?? opts.defaultAlerts ?? [],
             restartOnFailure: raw.monitoring?.restartOnFailure ?? true,
         },
+        billing: {
+            enabled: raw.billing?.enabled ?? true,
+            thresholdCredits: raw.billing?.thresholdCredits ?? 50,
+            refillAmountUsd: raw.billing?.refillAmountUsd ?? 10,
+            // A key set to null in config means "no limit": the policy pack refuses that.
+            monthlyLimitUsd: raw.billing && "monthlyLimitUsd" in raw.billing ? (raw.billing.monthlyLimitUsd ?? undefined) : 50,
+            initialCredits: raw.billing?.initialCredits ?? 100,
+            creditsPerSandboxHour: raw.billing?.creditsPerSandboxHour ?? 1,
+        },
     };
 
     const found = [
@@ -182,6 +208,10 @@ export function platformConfig(
         ),
         ...(config.app.port === undefined ? [] : problems("app", { port: config.app.port }, only(deploymentRules, ["port"]))),
         // The thresholds are flat config keys: "thresholds latencyMs must..." becomes "latencyMs must...".
+        ...problems("billing", config.billing, only(billingRules, ["enabled", "thresholdCredits", "refillAmountUsd", "monthlyLimitUsd", "initialCredits", "creditsPerSandboxHour"])),
+        ...(config.billing.monthlyLimitUsd !== undefined && config.billing.monthlyLimitUsd < config.billing.refillAmountUsd
+            ? [`flow-nexus:billing.monthlyLimitUsd must be at least one refill (refillAmountUsd ${config.billing.refillAmountUsd}) (got ${config.billing.monthlyLimitUsd})`]
+            : []),
         ...problems("monitoring", config.monitoring, only(monitorRules, ["intervalSeconds", "thresholds", "alerts", "restartOnFailure"])).map(
             (p) => p.replace(/^flow-nexus:monitoring\.thresholds (\w+)/, "flow-nexus:monitoring.$1"),
         ),

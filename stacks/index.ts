@@ -20,6 +20,7 @@ function readConfig(): RawConfig {
         realtime: section("realtime"),
         app: section("app"),
         monitoring: section("monitoring"),
+        billing: section("billing"),
     };
 }
 
@@ -67,10 +68,11 @@ const platform = new FlowNexusPlatform("flow-nexus", {
     },
     application: settings.app,
     operations: settings.monitoring,
+    billing: settings.billing,
     backend,
 });
 
-const { identity, services, application, operations } = platform;
+const { identity, services, application, operations, billing } = platform;
 
 export const userId = identity.userId;
 export const userProfile = identity.profile;
@@ -97,7 +99,18 @@ export const monitoring = pulumi
 export const phase1Complete = identity.complete;
 export const phase2Complete = services.complete;
 export const phase3Complete = application.complete;
+export const balance = pulumi
+    .all([billing.autoRefill.balance, billing.autoRefill.status, billing.autoRefill.thresholdCredits, billing.autoRefill.monthlyLimitUsd, billing.autoRefill.monthlySpentUsd])
+    .apply(([credits, autoRefill, thresholdCredits, monthlyLimitUsd, monthlySpentUsd]) => ({
+        credits,
+        autoRefill,
+        thresholdCredits,
+        monthlyLimitUsd,
+        monthlySpentUsd,
+    }));
 export const phase4Complete = operations.complete;
+export const phase5Complete = billing.complete;
+export const workflowComplete = platform.workflowComplete;
 
 /** The same values under the exact memory-key strings: `pulumi stack output memory --json`. */
 export const memory = memoryKeys({
@@ -112,6 +125,9 @@ export const memory = memoryKeys({
     monitoring,
     phase1Complete,
     phase2Complete,
+    balance,
     phase3Complete,
     phase4Complete,
+    phase5Complete,
+    workflowComplete,
 });

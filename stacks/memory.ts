@@ -11,10 +11,13 @@ export interface MemoryOutputs {
     deploymentId: pulumi.Input<string>;
     app: pulumi.Input<object>;
     monitoring: pulumi.Input<object>;
+    balance: pulumi.Input<object>;
     phase1Complete: pulumi.Input<boolean>;
     phase2Complete: pulumi.Input<boolean>;
     phase3Complete: pulumi.Input<boolean>;
     phase4Complete: pulumi.Input<boolean>;
+    phase5Complete: pulumi.Input<boolean>;
+    workflowComplete: pulumi.Input<boolean>;
 }
 
 /** The outputs keyed by the exact memory-key strings of the process. */
@@ -34,6 +37,9 @@ export function memoryKeys(o: MemoryOutputs): pulumi.Output<Record<string, unkno
         "flow-nexus/phase1-complete": o.phase1Complete,
         "flow-nexus/phase2-complete": o.phase2Complete,
         "flow-nexus/phase3-complete": o.phase3Complete,
+        "flow-nexus/balance": o.balance,
         "flow-nexus/phase4-complete": o.phase4Complete,
+        "flow-nexus/phase5-complete": o.phase5Complete,
+        "flow-nexus/workflow-complete": o.workflowComplete,
     }) as unknown as pulumi.Output<Record<string, unknown>>;
 }

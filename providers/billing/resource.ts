@@ -169,7 +169,9 @@ export class AutoRefill extends pulumi.dynamic.Resource {
 
     constructor(name: string, args: AutoRefillArgs, opts?: pulumi.CustomResourceOptions) {
         const tags = lineageTags(name, TYPE, opts?.parent);
-        const props = { ...args, tags, status: undefined, balance: undefined, monthlySpentUsd: undefined };
+        // Inputs with defaults are seeded too: a key missing from props gets no output.
+        const defaulted = { enabled: undefined, refillAmountUsd: undefined, monthlyLimitUsd: undefined, creditsPerSandboxHour: undefined };
+        const props = { ...defaulted, ...args, tags, status: undefined, balance: undefined, monthlySpentUsd: undefined };
         super(shell, name, props, opts, "flownexus", "AutoRefill");
     }
 }

@@ -220,7 +220,10 @@ export class Deployment extends pulumi.dynamic.Resource {
 
     constructor(name: string, args: DeploymentArgs, opts?: pulumi.CustomResourceOptions) {
         const tags = lineageTags(name, TYPE, opts?.parent);
+        // Inputs with defaults are seeded too: a key missing from props gets no output.
+        const defaulted = { healthPath: undefined };
         const props = {
+            ...defaulted,
             ...args,
             tags,
             // Computed by check from the source's files.

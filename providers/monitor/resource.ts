@@ -219,7 +219,10 @@ export class Monitor extends pulumi.dynamic.Resource {
 
     constructor(name: string, args: MonitorArgs, opts?: pulumi.CustomResourceOptions) {
         const tags = lineageTags(name, TYPE, opts?.parent);
+        // Inputs with defaults are seeded too: a key missing from props gets no output.
+        const defaulted = { intervalSeconds: undefined, thresholds: undefined, alerts: undefined, restartOnFailure: undefined };
         const props = {
+            ...defaulted,
             ...args,
             tags,
             // Computed by check from the configuration.

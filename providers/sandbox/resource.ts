@@ -164,7 +164,10 @@ export class Sandbox extends pulumi.dynamic.Resource {
 
     constructor(name: string, args: SandboxArgs, opts?: pulumi.CustomResourceOptions) {
         const tags = lineageTags(name, TYPE, opts?.parent);
+        // Inputs with defaults are seeded too: a key missing from props gets no output.
+        const defaulted = { timeoutSeconds: undefined, onTimeout: undefined, metadata: undefined };
         const props = {
+            ...defaulted,
             ...args,
             tags,
             sandboxId: undefined,

@@ -110,7 +110,9 @@ export class StorageBucket extends pulumi.dynamic.Resource {
 
     constructor(name: string, args: StorageBucketArgs, opts?: pulumi.CustomResourceOptions) {
         const tags = lineageTags(name, TYPE, opts?.parent);
-        const props = { ...args, tags, bucketId: undefined, url: undefined };
+        // Inputs with defaults are seeded too: a key missing from props gets no output.
+        const defaulted = { public: undefined, fileSizeLimit: undefined, allowedMimeTypes: undefined };
+        const props = { ...defaulted, ...args, tags, bucketId: undefined, url: undefined };
         super(shell, name, props, opts, "flownexus", "StorageBucket");
     }
 }

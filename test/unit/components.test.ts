@@ -21,6 +21,7 @@ describe("unit: components under Pulumi's mocks", function () {
                     if (args.type.endsWith("Sandbox")) Object.assign(outs, { sandboxId: "sbx-1", status: "running", allocatedPorts: [8080] });
                     if (args.type.endsWith("Deployment")) Object.assign(outs, { deploymentId: "dep-1", url: "http://127.0.0.1:8080", healthUrl: "http://127.0.0.1:8080/health", status: "healthy" });
                     if (args.type.endsWith("Monitor")) Object.assign(outs, { monitorId: "mon-1", status: "active" });
+                    if (args.type.endsWith("AutoRefill")) Object.assign(outs, { status: "enabled", balance: 100, creditsPerSandboxHour: 1 });
                     if (args.type.endsWith("StorageBucket")) Object.assign(outs, { bucketId: args.inputs.name });
                     if (args.type.endsWith("DatabaseSchema")) Object.assign(outs, { applied: args.inputs.migrations.map((m: { id: string }) => m.id) });
                     if (args.type.endsWith("RealtimeSubscription")) Object.assign(outs, { subscriptionId: "sub-1", active: true });
@@ -47,6 +48,7 @@ describe("unit: components under Pulumi's mocks", function () {
             },
             application: { source: { template: "node-http" }, healthPath: "/health" },
             operations: { alerts: [{ type: "file", path: "/tmp/unused/alerts.jsonl" }] },
+            billing: { thresholdCredits: 50, monthlyLimitUsd: 50, initialCredits: 100 },
             backend,
         });
     }
@@ -57,10 +59,12 @@ describe("unit: components under Pulumi's mocks", function () {
         const names = registered.filter((r) => r.name.startsWith("alpha")).map((r) => `${r.type} ${r.name}`);
         assert.deepEqual(names.sort(), [
             "flownexus:application:Application alpha-application",
+            "flownexus:billing:Billing alpha-billing",
             "flownexus:identity:Identity alpha-identity",
             "flownexus:operations:Operations alpha-operations",
             "flownexus:platform:FlowNexusPlatform alpha",
             "flownexus:services:Services alpha-services",
+            "pulumi-nodejs:dynamic/flownexus:AutoRefill alpha-billing-auto-refill",
             "pulumi-nodejs:dynamic/flownexus:DatabaseSchema alpha-services-schema",
             "pulumi-nodejs:dynamic/flownexus:Deployment alpha-application-deployment",
             "pulumi-nodejs:dynamic/flownexus:Monitor alpha-operations-monitor",
@@ -74,6 +78,14 @@ describe("unit: components under Pulumi's mocks", function () {
     it("publishes the realtime table through the schema it lives in", async function () {
         const subscription = registered.find((r) => r.name === "alpha-services-realtime");
         assert.equal(subscription?.inputs.table, "app.messages");
+    });
+
+    it("bills the sandbox and the app to the user's account", async function () {
+        const refill = registered.find((r) => r.name === "alpha-billing-auto-refill");
+        assert.equal(refill?.inputs.account, "u1");
+        for (const name of ["alpha-services-sandbox", "alpha-application-deployment"]) {
+            assert.deepEqual(registered.find((r) => r.name === name)?.inputs.billing, { account: "u1", creditsPerHour: 1 }, name);
+        }
     });
 
     it("deploys into the sandbox on its first port, and watches the app's health URL", async function () {
@@ -90,11 +102,11 @@ describe("unit: components under Pulumi's mocks", function () {
     it("derives phase completeness from the resources' state", async function () {
         const p = newPlatform("gamma");
         const phases = await Promise.all(
-            [p.identity.complete, p.services.complete, p.application.complete, p.operations.complete].map(
+            [p.identity.complete, p.services.complete, p.application.complete, p.operations.complete, p.billing.complete, p.workflowComplete].map(
                 (complete) => new Promise((resolve) => complete.apply(resolve)),
             ),
         );
-        assert.deepEqual(phases, [true, true, true, true]);
+        assert.deepEqual(phases, [true, true, true, true, true, true]);
     });
 
     it("phase 2 is incomplete while a migration is unapplied or realtime is inactive", function () {
