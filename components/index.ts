@@ -1,4 +1,4 @@
-export { FlowNexusPlatform, FlowNexusPlatformArgs } from "./platform";
+export { FlowNexusPlatform, FlowNexusPlatformArgs, PlatformBackends } from "./platform";
 export { Identity, IdentityArgs, identityComplete } from "./identity";
 export { Services, ServicesArgs, servicesComplete } from "./services";
 export { Application, ApplicationArgs, applicationComplete } from "./application";

@@ -8,18 +8,32 @@ import { Services, ServicesArgs } from "./services";
 
 /** The arguments of {@link FlowNexusPlatform}. */
 export interface FlowNexusPlatformArgs {
-    /** Phase 1: the account and the published configuration (less the backend). */
+    /** Phase 1: the account and the published configuration. */
     readonly identity: Omit<IdentityArgs, "backend">;
     /** Phase 5: prepaid credits and auto-refill for the platform's account (the user). */
     readonly billing: Omit<BillingArgs, "account" | "backend">;
-    /** Phase 2: sandbox, storage, schema and realtime (less the backend). */
-    readonly services: Omit<ServicesArgs, "backend">;
+    /** Phase 2: sandbox, storage, schema and realtime. */
+    readonly services: Omit<ServicesArgs, "backends">;
     /** Phase 3: the app deployed into the sandbox. */
     readonly application: ApplicationArgs["app"] & { readonly port?: pulumi.Input<number> };
     /** Phase 4: the watchdog on the app and where its alerts go. */
     readonly operations: Omit<OperationsArgs, "deployment" | "backend">;
-    /** Where the platform's services live: `local` (the stack's data folder) or `cloud`. */
-    readonly backend: pulumi.Input<BackendRef>;
+    /** Where each service lives: `local` (the stack's data folder) or `cloud`. */
+    readonly backends: PlatformBackends;
+}
+
+/** The backend of each service of the platform. */
+export interface PlatformBackends {
+    /** The account (PlatformUser): local users table, or Supabase Auth. */
+    readonly auth: pulumi.Input<BackendRef>;
+    /** Sandbox, Deployment and Monitor: process sandboxes, or E2B. */
+    readonly sandbox: pulumi.Input<BackendRef>;
+    /** StorageBucket: folders, or Supabase Storage. */
+    readonly storage: pulumi.Input<BackendRef>;
+    /** DatabaseSchema and RealtimeSubscription: the embedded Postgres, or the project's database. */
+    readonly database: pulumi.Input<BackendRef>;
+    /** AutoRefill and its ledger: the local processor, or Stripe. */
+    readonly payments: pulumi.Input<BackendRef>;
 }
 
 /**
@@ -38,26 +52,27 @@ export class FlowNexusPlatform extends pulumi.ComponentResource {
 
     constructor(name: string, args: FlowNexusPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
         super("flownexus:platform:FlowNexusPlatform", name, {}, opts);
-        this.identity = new Identity(`${name}-identity`, { ...args.identity, backend: args.backend }, { parent: this });
+        const { backends } = args;
+        this.identity = new Identity(`${name}-identity`, { ...args.identity, backend: backends.auth }, { parent: this });
         // Billing comes before what costs money: the sandbox and the app draw on its credits.
         this.billing = new Billing(
             `${name}-billing`,
-            { ...args.billing, account: this.identity.userId, backend: args.backend },
+            { ...args.billing, account: this.identity.userId, backend: backends.payments },
             { parent: this },
         );
         this.services = new Services(
             `${name}-services`,
-            { ...args.services, sandbox: { ...args.services.sandbox, billing: this.billing.ref }, backend: args.backend },
+            { ...args.services, sandbox: { ...args.services.sandbox, billing: this.billing.ref }, backends },
             { parent: this },
         );
         this.application = new Application(
             `${name}-application`,
-            { sandbox: this.services.sandbox, app: { ...args.application, billing: this.billing.ref }, backend: args.backend },
+            { sandbox: this.services.sandbox, app: { ...args.application, billing: this.billing.ref }, backend: backends.sandbox },
             { parent: this },
         );
         this.operations = new Operations(
             `${name}-operations`,
-            { ...args.operations, deployment: this.application.deployment, backend: args.backend },
+            { ...args.operations, deployment: this.application.deployment, backend: backends.sandbox },
             { parent: this },
         );
         this.workflowComplete = pulumi

@@ -15,8 +15,8 @@ export interface ServicesArgs {
     readonly database: { readonly schema: pulumi.Input<string>; readonly migrations: pulumi.Input<pulumi.Input<Migration>[]> };
     /** The table (in the schema) whose changes stream to subscribers, its events (default every event) and filter. */
     readonly realtime: { readonly table: pulumi.Input<string>; readonly events?: pulumi.Input<pulumi.Input<"INSERT" | "UPDATE" | "DELETE" | "*">[]>; readonly filter?: pulumi.Input<string> };
-    /** Where each service lives. */
-    readonly backend: pulumi.Input<BackendRef>;
+    /** Where the sandbox, the bucket and the database live. */
+    readonly backends: { readonly sandbox: pulumi.Input<BackendRef>; readonly storage: pulumi.Input<BackendRef>; readonly database: pulumi.Input<BackendRef> };
 }
 
 /** What phase 2 is judged on, read from the resources' state. */
@@ -51,9 +51,10 @@ export class Services extends pulumi.ComponentResource {
     constructor(name: string, args: ServicesArgs, opts?: pulumi.ComponentResourceOptions) {
         super("flownexus:services:Services", name, {}, opts);
         const child = { parent: this };
-        this.sandbox = new Sandbox(`${name}-sandbox`, { ...args.sandbox, backend: args.backend }, child);
-        this.bucket = new StorageBucket(`${name}-storage`, { ...args.storage, backend: args.backend }, child);
-        this.schema = new DatabaseSchema(`${name}-schema`, { ...args.database, backend: args.backend }, child);
+        const { backends } = args;
+        this.sandbox = new Sandbox(`${name}-sandbox`, { ...args.sandbox, backend: backends.sandbox }, child);
+        this.bucket = new StorageBucket(`${name}-storage`, { ...args.storage, backend: backends.storage }, child);
+        this.schema = new DatabaseSchema(`${name}-schema`, { ...args.database, backend: backends.database }, child);
         this.subscription = new RealtimeSubscription(
             `${name}-realtime`,
             {
@@ -61,7 +62,7 @@ export class Services extends pulumi.ComponentResource {
                 table: pulumi.interpolate`${this.schema.schema}.${args.realtime.table}`,
                 events: args.realtime.events,
                 filter: args.realtime.filter,
-                backend: args.backend,
+                backend: backends.database,
             },
             child,
         );

@@ -14,6 +14,28 @@ import { label, ofType } from "./types";
 
 type Check = (resources: PolicyResource[], report: ReportViolation) => void | Promise<void>;
 
+// @pulumi/policy reports a policy that throws this as not run ("can't run
+// policy ... during preview") at advisory level, instead of failing it.
+const { UnknownValueError, unknownStringValue } = require("@pulumi/policy/proxy") as {
+    UnknownValueError: new (sentinel: unknown, props: string[]) => Error;
+    unknownStringValue: unknown;
+};
+
+/** A value the engine does not have yet: a preview of a change has the inputs, not the outputs. */
+class NotKnownYet extends UnknownValueError {
+    constructor(resource: PolicyResource, property: string) {
+        super(unknownStringValue, [resource.name, property]);
+        this.message = `${label(resource.type, resource.name)}: ${property} is not known until the update runs`;
+    }
+}
+
+/** An output of `resource`, or a NotKnownYet that stops the gate (reported as not run, never as passed). */
+function known<T = unknown>(resource: PolicyResource, property: string): T {
+    const value = resource.props[property];
+    if (value === undefined) throw new NotKnownYet(resource, property);
+    return value as T;
+}
+
 function gate(phase: number, title: string, description: string, check: Check): StackValidationPolicy {
     return {
         name: `phase-${phase}-gate`,
@@ -53,8 +75,8 @@ export function httpStatus(url: string, timeoutMs = 3000): Promise<number | stri
 
 export const phase1Gate = gate(1, "authentication", "the platform user exists and has a profile.", (resources, report) => {
     for (const user of expectType(resources, "PlatformUser", report, "the platform needs its account")) {
-        const profile = user.props.profile as { id?: string; email?: string } | undefined;
-        if (!user.props.userId || profile?.id !== user.props.userId || !profile?.email) {
+        const profile = known<{ id?: string; email?: string }>(user, "profile");
+        if (!known(user, "userId") || profile.id !== user.props.userId || !profile.email) {
             report(`${label(user.type, user.name)} is not registered: it has no user id and profile.`, user.urn);
         }
     }
@@ -69,19 +91,19 @@ export const phase2Gate = gate(2, "configure services", "sandbox running, storag
         if (!wiredTo(s, "table", schemas)) report(`${label(s.type, s.name)} is not wired to a DatabaseSchema: take its table from the schema's output.`, s.urn);
     }
     for (const s of sandboxes) {
-        if (s.props.status !== "running") report(`${label(s.type, s.name)} is ${s.props.status}, not running.`, s.urn);
+        if (known(s, "status") !== "running") report(`${label(s.type, s.name)} is ${s.props.status}, not running.`, s.urn);
     }
     for (const b of buckets) {
-        if (!b.props.bucketId) report(`${label(b.type, b.name)} has no bucket id: it was not created.`, b.urn);
+        if (!known(b, "bucketId")) report(`${label(b.type, b.name)} has no bucket id: it was not created.`, b.urn);
     }
     for (const d of schemas) {
         const wanted = (d.props.migrations as Array<{ id: string }>).map((m) => m.id);
-        const applied = (d.props.applied as string[] | undefined) ?? [];
+        const applied = known<string[]>(d, "applied");
         const missing = wanted.filter((id) => !applied.includes(id));
         if (missing.length > 0) report(`${label(d.type, d.name)} has unapplied migrations: ${missing.join(", ")}.`, d.urn);
     }
     for (const s of subscriptions) {
-        if (s.props.active !== true) report(`${label(s.type, s.name)} is not active: ${s.props.table} is not in the supabase_realtime publication.`, s.urn);
+        if (known(s, "active") !== true) report(`${label(s.type, s.name)} is not active: ${s.props.table} is not in the supabase_realtime publication.`, s.urn);
     }
 });
 
@@ -93,8 +115,8 @@ export const phase3Gate = gate(3, "deploy applications", "the app is deployed in
         if (!d.props.healthPath) report(`${label(d.type, d.name)} declares no health check (healthPath).`, d.urn);
     }
     for (const d of deployments) {
-        const healthUrl = d.props.healthUrl as string;
-        if (d.props.status !== "healthy") report(`${label(d.type, d.name)} is ${d.props.status}, not healthy.`, d.urn);
+        const healthUrl = known<string>(d, "healthUrl");
+        if (known(d, "status") !== "healthy") report(`${label(d.type, d.name)} is ${d.props.status}, not healthy.`, d.urn);
         if (!healthUrl) continue;
         // The recorded status is from deploy time: ask the app itself.
         const status = await httpStatus(healthUrl);
@@ -112,7 +134,7 @@ export const phase4Gate = gate(4, "manage operations", "a monitor watches the ap
         if (!Array.isArray(m.props.alerts) || m.props.alerts.length === 0) report(`${label(m.type, m.name)} has no alert channel.`, m.urn);
     }
     for (const m of monitors) {
-        if (m.props.status !== "active") report(`${label(m.type, m.name)} is ${m.props.status}: its watchdog does not run.`, m.urn);
+        if (known(m, "status") !== "active") report(`${label(m.type, m.name)} is ${m.props.status}: its watchdog does not run.`, m.urn);
     }
 });
 
@@ -122,8 +144,8 @@ export const phase5Gate = gate(5, "handle payments", "auto-refill is configured 
         if (r.props.monthlyLimitUsd === undefined || r.props.monthlyLimitUsd === null) report(`${label(r.type, r.name)} has no monthly limit.`, r.urn);
     }
     for (const r of refills) {
-        if (r.props.status !== "enabled") report(`${label(r.type, r.name)} is ${r.props.status}, not enabled.`, r.urn);
-        if (typeof r.props.balance !== "number") report(`${label(r.type, r.name)} reports no balance: usage is not tracked.`, r.urn);
+        if (known(r, "status") !== "enabled") report(`${label(r.type, r.name)} is ${r.props.status}, not enabled.`, r.urn);
+        if (typeof known(r, "balance") !== "number") report(`${label(r.type, r.name)} reports no balance: usage is not tracked.`, r.urn);
     }
 });
 

@@ -10,7 +10,7 @@ import { EVENTS, rules as realtimeRules } from "../providers/realtime/resource";
 import { rules as billingRules } from "../providers/billing/resource";
 import { rules as deploymentRules, Source } from "../providers/deployment/resource";
 import { AlertChannel, rules as monitorRules } from "../providers/monitor/resource";
-import { checkProps, Rule } from "../providers/runtime/check";
+import { checkProps, oneOf, Rule } from "../providers/runtime/check";
 import { rules as sandboxRules, Template, withDefaults as sandboxDefaults } from "../providers/sandbox/resource";
 import { rules as storageRules } from "../providers/storage/resource";
 import { rules as userRules } from "../providers/user/resource";
@@ -47,6 +47,7 @@ export interface RawConfig {
         alerts?: AlertChannel[];
         restartOnFailure?: boolean;
     };
+    backends?: Partial<Record<Service, string>>;
     billing?: {
         enabled?: boolean;
         thresholdCredits?: number;
@@ -56,6 +57,10 @@ export interface RawConfig {
         creditsPerSandboxHour?: number;
     };
 }
+
+/** The platform's services, each on its own backend (flow-nexus:backends). */
+export const SERVICES = ["auth", "sandbox", "storage", "database", "payments"] as const;
+export type Service = (typeof SERVICES)[number];
 
 /** The validated configuration the platform is built from. */
 export interface PlatformConfig {
@@ -88,6 +93,7 @@ export interface PlatformConfig {
         alerts: AlertChannel[];
         restartOnFailure: boolean;
     };
+    backends: Record<Service, "local" | "cloud">;
     billing: {
         enabled: boolean;
         thresholdCredits: number;
@@ -138,7 +144,8 @@ export function platformConfig(
     },
 ): PlatformConfig {
     const migrations = opts.migrations ?? defaultMigrations;
-    const sandbox = sandboxDefaults({ template: "node", ...raw.sandbox } as never);
+    // One port by default: the app of phase 3 listens on it.
+    const sandbox = sandboxDefaults({ template: "node", ports: 1, ...raw.sandbox } as never);
     const config: PlatformConfig = {
         user: {
             email: raw.user?.email ?? "dev@flow-nexus.local",
@@ -180,6 +187,7 @@ export function platformConfig(
             alerts: raw.monitoring?.alerts ?? opts.defaultAlerts ?? [],
             restartOnFailure: raw.monitoring?.restartOnFailure ?? true,
         },
+        backends: Object.fromEntries(SERVICES.map((s) => [s, raw.backends?.[s] ?? "local"])) as PlatformConfig["backends"],
         billing: {
             enabled: raw.billing?.enabled ?? true,
             thresholdCredits: raw.billing?.thresholdCredits ?? 50,
@@ -208,6 +216,10 @@ export function platformConfig(
         ),
         ...(config.app.port === undefined ? [] : problems("app", { port: config.app.port }, only(deploymentRules, ["port"]))),
         // The thresholds are flat config keys: "thresholds latencyMs must..." becomes "latencyMs must...".
+        ...problems("backends", config.backends, Object.fromEntries(SERVICES.map((s) => [s, oneOf(["local", "cloud"])]))),
+        ...Object.keys(raw.backends ?? {})
+            .filter((s) => !SERVICES.includes(s as Service))
+            .map((s) => `flow-nexus:backends.${s} is not a service: the services are ${SERVICES.join(", ")}`),
         ...problems("billing", config.billing, only(billingRules, ["enabled", "thresholdCredits", "refillAmountUsd", "monthlyLimitUsd", "initialCredits", "creditsPerSandboxHour"])),
         ...(config.billing.monthlyLimitUsd !== undefined && config.billing.monthlyLimitUsd < config.billing.refillAmountUsd
             ? [`flow-nexus:billing.monthlyLimitUsd must be at least one refill (refillAmountUsd ${config.billing.refillAmountUsd}) (got ${config.billing.monthlyLimitUsd})`]

@@ -5,7 +5,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
 import { FlowNexusPlatform } from "../components";
-import { ConfigError, platformConfig, RawConfig } from "./config";
+import { BackendRef } from "../providers/runtime/lineage";
+import { ConfigError, platformConfig, RawConfig, Service, SERVICES } from "./config";
 import { memoryKeys } from "./memory";
 
 const config = new pulumi.Config("flow-nexus");
@@ -21,13 +22,12 @@ function readConfig(): RawConfig {
         app: section("app"),
         monitoring: section("monitoring"),
         billing: section("billing"),
+        backends: section("backends"),
     };
 }
 
-const backend = {
-    kind: "local" as const,
-    dataDir: path.resolve(__dirname, "..", ".flow-nexus", "stacks", pulumi.getStack()),
-};
+/** The stack's data folder: where every local backend keeps its state. */
+const dataDir = path.resolve(__dirname, "..", ".flow-nexus", "stacks", pulumi.getStack());
 
 let settings;
 try {
@@ -37,13 +37,17 @@ try {
         passwordSet: config.getSecret("password") !== undefined,
         projectDir: path.resolve(__dirname, ".."),
         // Locally, alerts land in a file of the stack's data folder unless config names a webhook.
-        defaultAlerts: [{ type: "file", path: path.join(backend.dataDir, "alerts.jsonl") }],
+        defaultAlerts: [{ type: "file", path: path.join(dataDir, "alerts.jsonl") }],
     });
 } catch (err) {
     // A RunError prints only its message: the list of bad keys.
     if (err instanceof ConfigError) throw new pulumi.RunError(err.message);
     throw err;
 }
+
+const backendOf = (service: Service): BackendRef =>
+    settings.backends[service] === "cloud" ? { kind: "cloud" } : { kind: "local", dataDir };
+const backends = Object.fromEntries(SERVICES.map((s) => [s, backendOf(s)])) as Record<Service, BackendRef>;
 
 const platform = new FlowNexusPlatform("flow-nexus", {
     identity: {
@@ -54,7 +58,7 @@ const platform = new FlowNexusPlatform("flow-nexus", {
         settings: {
             project: pulumi.getProject(),
             stack: pulumi.getStack(),
-            backends: { auth: "local", database: "local", sandbox: "local", storage: "local" },
+            backends: settings.backends,
             sandboxTemplate: settings.sandbox.template,
             bucket: settings.storage.name,
             schema: settings.database.schema,
@@ -69,7 +73,7 @@ const platform = new FlowNexusPlatform("flow-nexus", {
     application: settings.app,
     operations: settings.monitoring,
     billing: settings.billing,
-    backend,
+    backends,
 });
 
 const { identity, services, application, operations, billing } = platform;

@@ -20,6 +20,6 @@ for (let i = 0; i < count; i++) {
         application: { source: { template: "node-http" }, healthPath: "/health" },
         operations: { alerts: [{ type: "file", path: path.join(backend.dataDir, `${name}-alerts.jsonl`) }] },
         billing: { thresholdCredits: 50, monthlyLimitUsd: 50, initialCredits: 100 },
-        backend,
+        backends: { auth: backend, sandbox: backend, storage: backend, database: backend, payments: backend },
     });
 }

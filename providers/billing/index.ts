@@ -16,4 +16,5 @@ export type { EntryKind, HistoryItem, LedgerEntry, PaymentRecord, PaymentStatus,
 export { runRefill, decideRefill, refillIdempotencyKey, refillPolicy } from "./refill";
 export type { NoChargeCause, RefillDecision, RefillOptions, RefillPayment, RefillPolicy, RefillResult, RefillSituation } from "./refill";
 export { localProcessor, setDeclineNext } from "./processor";
+export { paymentSetup, startPaymentMethodSetup, stripePayments, stripeProcessor } from "./stripe";
 export type { ChargeRequest, ChargeResult, DeclineOutcome, PaymentProcessor } from "./processor";

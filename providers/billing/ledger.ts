@@ -11,7 +11,7 @@
  */
 import * as path from "path";
 import type { Client } from "pg";
-import { withDatabase } from "../runtime/postgres";
+import { createTables, DatabaseRef, isCloud, transaction, withDatabase } from "../runtime/postgres";
 
 /** Credits bought by one US dollar. */
 export const CREDITS_PER_USD = 10;
@@ -97,37 +97,6 @@ const TABLES = `
         primary key (account, sandbox_id)
     )`;
 
-// Any fixed number: only the billing tables' DDL takes this lock.
-const DDL_LOCK = 7_146_233_901;
-
-/**
- * Runs `create … if not exists` DDL unless every object in `objects`
- * exists, so that concurrent callers create each table once. Skipping
- * matters: `create index if not exists` waits for the table's writers, and
- * the payment processor runs while a refill's transaction writes.
- */
-export async function createTables(client: Client, ddl: string, objects: readonly string[]): Promise<void> {
-    const { rows } = await client.query<{ ready: boolean }>(
-        "select bool_and(to_regclass(name) is not null) as ready from unnest($1::text[]) as name",
-        [objects],
-    );
-    if (rows[0].ready) return;
-    for (let attempt = 1; ; attempt++) {
-        try {
-            await transaction(client, async () => {
-                await client.query("select pg_advisory_xact_lock($1)", [DDL_LOCK]);
-                await client.query(ddl);
-            });
-            return;
-        } catch (err) {
-            // Another module's unlocked `create schema if not exists` may win
-            // the race for the schema: the second attempt finds it.
-            const code = (err as { code?: string }).code;
-            if (attempt > 1 || !["23505", "42P06", "42P07"].includes(code ?? "")) throw err;
-        }
-    }
-}
-
 const OBJECTS = [
     "flow_nexus.credit_accounts",
     "flow_nexus.ledger_entries",
@@ -143,26 +112,14 @@ export function ensureLedger(client: Client): Promise<void> {
     return createTables(client, TABLES, OBJECTS);
 }
 
-/** Runs `fn` in a transaction on `client`. */
-export async function transaction<T>(client: Client, fn: () => Promise<T>): Promise<T> {
-    await client.query("begin");
-    try {
-        const result = await fn();
-        await client.query("commit");
-        return result;
-    } catch (err) {
-        await client.query("rollback").catch(() => undefined);
-        throw err;
-    }
-}
 
 /**
  * Runs `fn` in a transaction that holds the account's advisory lock, so
  * refill runs, policy changes and usage recording of one account take turns
  * (across processes too: the lock is the database's).
  */
-export function withAccountLock<T>(dataDir: string, account: string, fn: (client: Client) => Promise<T>): Promise<T> {
-    return withDatabase(dataDir, async (client) => {
+export function withAccountLock<T>(db: DatabaseRef, account: string, fn: (client: Client) => Promise<T>): Promise<T> {
+    return withDatabase(db, async (client) => {
         await ensureLedger(client);
         return transaction(client, async () => {
             await client.query("select pg_advisory_xact_lock(hashtext($1))", [account]);
@@ -172,8 +129,8 @@ export function withAccountLock<T>(dataDir: string, account: string, fn: (client
 }
 
 /** Runs `fn` with a client of the stack's database, the ledger's tables created. */
-export function withLedger<T>(dataDir: string, fn: (client: Client) => Promise<T>): Promise<T> {
-    return withDatabase(dataDir, async (client) => {
+export function withLedger<T>(db: DatabaseRef, fn: (client: Client) => Promise<T>): Promise<T> {
+    return withDatabase(db, async (client) => {
         await ensureLedger(client);
         return fn(client);
     });
@@ -246,18 +203,18 @@ export async function balanceOf(client: Client, account: string): Promise<number
 }
 
 /** The account's balance in credits. */
-export function balance(dataDir: string, account: string): Promise<number> {
-    return withLedger(dataDir, (client) => balanceOf(client, account));
+export function balance(db: DatabaseRef, account: string): Promise<number> {
+    return withLedger(db, (client) => balanceOf(client, account));
 }
 
 /** Adds credits; a second call with the same reference changes nothing. True when written. */
-export function credit(dataDir: string, account: string, credits: number, reference: string): Promise<boolean> {
-    return withLedger(dataDir, (client) => insertEntry(client, { account, kind: "credit", credits, reference }));
+export function credit(db: DatabaseRef, account: string, credits: number, reference: string): Promise<boolean> {
+    return withLedger(db, (client) => insertEntry(client, { account, kind: "credit", credits, reference }));
 }
 
 /** Subtracts credits (the balance may go below zero); idempotent by reference. True when written. */
-export function debit(dataDir: string, account: string, credits: number, reference: string): Promise<boolean> {
-    return withLedger(dataDir, (client) => insertEntry(client, { account, kind: "debit", credits, reference }));
+export function debit(db: DatabaseRef, account: string, credits: number, reference: string): Promise<boolean> {
+    return withLedger(db, (client) => insertEntry(client, { account, kind: "debit", credits, reference }));
 }
 
 interface EntryRow {
@@ -298,21 +255,24 @@ function toPayment(row: PaymentRow): PaymentRecord {
     };
 }
 
-/** The account's ledger entries and payment attempts, newest first. */
-export function history(dataDir: string, account: string, opts: { limit?: number } = {}): Promise<HistoryItem[]> {
+/**
+ * The account's ledger entries and payment attempts, newest first. On the
+ * cloud backend the payments come from Stripe (its PaymentIntents are the
+ * record of what was charged), the entries from the cloud database.
+ */
+export function history(db: DatabaseRef, account: string, opts: { limit?: number } = {}): Promise<HistoryItem[]> {
     const limit = opts.limit ?? null;
-    return withLedger(dataDir, async (client) => {
+    return withLedger(db, async (client) => {
         const entries = await client.query<EntryRow>(
             "select * from flow_nexus.ledger_entries where account = $1 order by at desc, id desc limit $2",
             [account, limit],
         );
-        const payments = await client.query<PaymentRow>(
-            "select * from flow_nexus.payments where account = $1 order by at desc limit $2",
-            [account, limit],
-        );
+        const payments = isCloud(db)
+            ? await (await import("./stripe")).stripePayments(account, { limit: opts.limit, db })
+            : (await client.query<PaymentRow>("select * from flow_nexus.payments where account = $1 order by at desc limit $2", [account, limit])).rows.map(toPayment);
         const items: HistoryItem[] = [
             ...entries.rows.map((row) => ({ record: "entry" as const, ...toEntry(row) })),
-            ...payments.rows.map((row) => ({ record: "payment" as const, ...toPayment(row) })),
+            ...payments.map((payment) => ({ record: "payment" as const, ...payment })),
         ];
         // A refill's payment and its credit share an instant: the payment comes first in time.
         items.sort((a, b) => b.at.getTime() - a.at.getTime() || (a.record === b.record ? 0 : a.record === "entry" ? -1 : 1));
@@ -321,9 +281,9 @@ export function history(dataDir: string, account: string, opts: { limit?: number
 }
 
 /** The credits debited from the account in `month` (YYYY-MM, UTC; default this month), and the debits. */
-export function usage(dataDir: string, account: string, month = monthOf(new Date())): Promise<{ month: string; credits: number; debits: LedgerEntry[] }> {
+export function usage(db: DatabaseRef, account: string, month = monthOf(new Date())): Promise<{ month: string; credits: number; debits: LedgerEntry[] }> {
     const { start, end } = monthRange(month);
-    return withLedger(dataDir, async (client) => {
+    return withLedger(db, async (client) => {
         const { rows } = await client.query<EntryRow>(
             `select * from flow_nexus.ledger_entries
              where account = $1 and kind = 'debit' and at >= $2 and at < $3 order by at desc, id desc`,
@@ -351,10 +311,10 @@ export class NoCreditsError extends Error {
  * no credits left; returns the balance otherwise. The stack in the message
  * defaults to the name of the stack's data folder (`.flow-nexus/stacks/<stack>`).
  */
-export async function requireCredits(dataDir: string, account: string, what: string, opts: { stack?: string } = {}): Promise<number> {
-    const credits = await balance(dataDir, account);
+export async function requireCredits(db: DatabaseRef, account: string, what: string, opts: { stack?: string } = {}): Promise<number> {
+    const credits = await balance(db, account);
     if (credits > 0) return credits;
-    const stack = opts.stack ?? path.basename(path.resolve(dataDir));
+    const stack = opts.stack ?? (typeof db === "string" ? path.basename(path.resolve(db)) : db.dataDir ? path.basename(db.dataDir) : "<stack>");
     throw new NoCreditsError(
         account,
         credits,
@@ -379,7 +339,7 @@ export interface UsageRecord {
  * moves to `until`, and the debit's reference names its period.
  */
 export function recordSandboxUsage(
-    dataDir: string,
+    db: DatabaseRef,
     account: string,
     sandboxId: string,
     startedAt: Date,
@@ -391,7 +351,7 @@ export function recordSandboxUsage(
     if (!Number.isFinite(creditsPerHour) || creditsPerHour < 0) {
         throw new Error(`creditsPerHour must be a number of credits of 0 or more (got ${JSON.stringify(creditsPerHour)})`);
     }
-    return withAccountLock(dataDir, account, async (client) => {
+    return withAccountLock(db, account, async (client) => {
         await ensureAccount(client, account);
         const { rows } = await client.query<{ recorded_until: Date }>(
             "select recorded_until from flow_nexus.sandbox_usage where account = $1 and sandbox_id = $2",

@@ -1,7 +1,9 @@
 /**
- * The local AutoRefill backend: the policy is a row of
- * flow_nexus.refill_policies in the stack's Postgres, beside the ledger.
- * Nothing here charges; `initialCredits` is granted once, by reference.
+ * The AutoRefill policy store: the policy is a row of
+ * flow_nexus.refill_policies beside the ledger, in the backend's platform
+ * database (the stack's Postgres locally, `flow-nexus:databaseUrl` in the
+ * cloud, where ./cloud adds the Stripe customer). Nothing here charges;
+ * `initialCredits` is granted once, by reference.
  */
 import type { Client } from "pg";
 import { withDatabase } from "../runtime/postgres";
@@ -47,7 +49,7 @@ async function outputs(client: Client, inputs: Inputs): Promise<Outputs> {
 
 /** Writes the policy unless another resource manages the account's policy. */
 async function save(inputs: Inputs, owners: string[], grant: boolean): Promise<Outputs> {
-    return withAccountLock(inputs.backend.dataDir!, inputs.account, async (client) => {
+    return withAccountLock(inputs.backend, inputs.account, async (client) => {
         const existing = await readPolicy(client, inputs.account);
         if (existing && !owners.includes(existing.urn)) {
             throw new Error(
@@ -67,7 +69,7 @@ export const backend: RefillBackend = {
     create: (inputs) => save(inputs, [inputs.tags["flow-nexus:urn"]], true),
 
     async read(_id, state) {
-        return withDatabase(state.backend.dataDir!, async (client) => {
+        return withDatabase(state.backend, async (client) => {
             await ensureLedger(client);
             const policy = await readPolicy(client, state.account);
             // Gone, or now another resource's policy: this one's is gone.
@@ -81,7 +83,7 @@ export const backend: RefillBackend = {
 
     async delete(_id, state) {
         // The ledger and the payments stay: money history is not the policy's to delete.
-        await withDatabase(state.backend.dataDir!, async (client) => {
+        await withDatabase(state.backend, async (client) => {
             await ensureLedger(client);
             await deletePolicy(client, state.account, state.tags["flow-nexus:urn"]);
         });

@@ -2,12 +2,12 @@
  * Payment processors: what takes the money for a refill. The local one
  * records payments in the stack's Postgres and always succeeds, unless a
  * test asked it to refuse the next charge; Stripe's (off-session
- * PaymentIntents) comes later behind the same interface.
+ * PaymentIntents, ./stripe) is the cloud backend's.
  */
 import { randomBytes } from "crypto";
 import type { Client } from "pg";
-import { withDatabase } from "../runtime/postgres";
-import { createTables, creditsForUsdCents, ensureLedger, paymentByKey, PaymentStatus, recordPayment, transaction } from "./ledger";
+import { createTables, DatabaseRef, transaction, withDatabase } from "../runtime/postgres";
+import { creditsForUsdCents, ensureLedger, paymentByKey, PaymentStatus, recordPayment } from "./ledger";
 
 export interface ChargeRequest {
     account: string;
@@ -48,8 +48,8 @@ const MESSAGES: Record<DeclineOutcome, string> = {
  * Makes the local processor refuse the account's next charge with `outcome`
  * (once), or, with undefined, charge normally again.
  */
-export function setDeclineNext(dataDir: string, account: string, outcome: DeclineOutcome | undefined): Promise<void> {
-    return withDatabase(dataDir, async (client) => {
+export function setDeclineNext(db: DatabaseRef, account: string, outcome: DeclineOutcome | undefined): Promise<void> {
+    return withDatabase(db, async (client) => {
         await ensureLedger(client);
         await createTables(client, SETTINGS, ["flow_nexus.processor_settings"]);
         await client.query(
@@ -77,11 +77,11 @@ async function takeDeclineNext(client: Client, account: string): Promise<Decline
  * its idempotency key; a key already recorded returns that payment instead
  * of charging again. `now` dates the payments (a refill run passes its own).
  */
-export function localProcessor(dataDir: string, opts: { now?: () => Date } = {}): PaymentProcessor {
+export function localProcessor(db: DatabaseRef, opts: { now?: () => Date } = {}): PaymentProcessor {
     return {
         async charge({ account, usdCents, idempotencyKey }) {
             if (!Number.isInteger(usdCents) || usdCents <= 0) throw new Error(`usdCents must be a whole number of cents above 0 (got ${usdCents})`);
-            return withDatabase(dataDir, async (client) => {
+            return withDatabase(db, async (client) => {
                 await ensureLedger(client);
                 await createTables(client, SETTINGS, ["flow_nexus.processor_settings"]);
                 return transaction(client, async () => {

@@ -24,6 +24,7 @@ import {
     withAccountLock,
     withLedger,
 } from "./ledger";
+import { DatabaseRef, isCloud } from "../runtime/postgres";
 import { localProcessor, PaymentProcessor } from "./processor";
 
 /** An account's auto-refill policy, as the AutoRefill resource stores it. */
@@ -68,8 +69,8 @@ export async function readPolicy(client: Client, account: string): Promise<Refil
 }
 
 /** The account's refill policy (for tools), or undefined. */
-export function refillPolicy(dataDir: string, account: string): Promise<RefillPolicy | undefined> {
-    return withLedger(dataDir, (client) => readPolicy(client, account));
+export function refillPolicy(db: DatabaseRef, account: string): Promise<RefillPolicy | undefined> {
+    return withLedger(db, (client) => readPolicy(client, account));
 }
 
 /** Creates or replaces the account's refill policy. */
@@ -115,7 +116,7 @@ export async function settlePayments(client: Client, account: string): Promise<v
 export interface RefillOptions {
     /** The run's time: the month its spending counts against. Default now. */
     now?: Date;
-    /** Who takes the money. Default the local processor. */
+    /** Who takes the money. Default: Stripe on the cloud backend, the local processor otherwise. */
     processor?: PaymentProcessor;
     /**
      * Charge again after a declined or unauthenticated refill (after the user
@@ -250,11 +251,12 @@ function reported(key: string, p: { id: string; usdCents: number; credits: numbe
  * payment. A declined or unauthenticated payment is recorded and reported,
  * and later runs report it again instead of charging until `retryFailed`.
  */
-export async function runRefill(dataDir: string, account: string, opts: RefillOptions = {}): Promise<RefillResult> {
+export async function runRefill(db: DatabaseRef, account: string, opts: RefillOptions = {}): Promise<RefillResult> {
     const now = opts.now ?? new Date();
     const month = monthOf(now);
-    const processor = opts.processor ?? localProcessor(dataDir, { now: () => now });
-    return withAccountLock(dataDir, account, async (client) => {
+    // The cloud backend charges through Stripe; the local one records payments in the stack's Postgres.
+    const processor = opts.processor ?? (isCloud(db) ? await (await import("./stripe")).stripeProcessor(db) : localProcessor(db, { now: () => now }));
+    return withAccountLock(db, account, async (client) => {
         await settlePayments(client, account);
         const policy = await readPolicy(client, account);
         const before = await balanceOf(client, account);

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
-import { backendKind, boolean, checkProps, integer, optional, Rule, text, UNKNOWN } from "../runtime/check";
+import { all, backendKind, boolean, checkProps, integer, optional, Rule, text, UNKNOWN } from "../runtime/check";
 import { auditedCrud, Backend } from "../runtime/crud";
+import { cloudCredentials } from "../runtime/credentials";
 import { diffInputs } from "../runtime/diff";
 import { BackendRef, lineageTags, Tags } from "../runtime/lineage";
 import { forwardingProvider } from "../runtime/load";
@@ -36,6 +37,10 @@ export interface Outputs extends Inputs {
     balance: number;
     /** What succeeded refills charged this month, in US dollars. */
     monthlySpentUsd: number;
+    /** The account's Stripe customer (cloud backend); empty when it is missing. */
+    customerId?: string;
+    /** Whether the customer has a payment method a refill can charge off-session (cloud backend). */
+    paymentMethodReady?: boolean;
 }
 
 export type RefillBackend = Backend<Inputs, Outputs>;
@@ -77,7 +82,7 @@ export const rules = {
         typeof value === "number" && Number.isFinite(value) && value >= 0 && value <= 1000
             ? undefined
             : `must be a number of credits from 0 to 1000 (got ${JSON.stringify(value)})`,
-    backend: backendKind(["local"]),
+    backend: all(backendKind(["local", "cloud"]), cloudCredentials(["stripeSecretKey", "databaseUrl"])),
 };
 
 /** The inputs with their defaults applied. */
@@ -117,9 +122,11 @@ class Provider implements pulumi.dynamic.ResourceProvider<Inputs, Outputs> {
     private readonly crud = auditedCrud<Inputs, Outputs>({
         type: "AutoRefill",
         inputs: INPUTS,
-        backends: { local: async () => (await import("./local")).backend },
+        // Loaded on first use, so a preview never loads the Stripe SDK.
+        backends: { local: async () => (await import("./local")).backend, cloud: async () => (await import("./cloud")).backend },
         id: (outs) => outs.account,
     });
+    configure = this.crud.configure;
     create = this.crud.create;
     read = this.crud.read;
     update = this.crud.update;
@@ -166,12 +173,16 @@ export class AutoRefill extends pulumi.dynamic.Resource {
     public readonly status!: pulumi.Output<Outputs["status"]>;
     public readonly balance!: pulumi.Output<number>;
     public readonly monthlySpentUsd!: pulumi.Output<number>;
+    /** The Stripe customer (cloud backend). */
+    public readonly customerId!: pulumi.Output<string | undefined>;
+    /** Whether a refill can be charged off-session (cloud backend). */
+    public readonly paymentMethodReady!: pulumi.Output<boolean | undefined>;
 
     constructor(name: string, args: AutoRefillArgs, opts?: pulumi.CustomResourceOptions) {
         const tags = lineageTags(name, TYPE, opts?.parent);
         // Inputs with defaults are seeded too: a key missing from props gets no output.
         const defaulted = { enabled: undefined, refillAmountUsd: undefined, monthlyLimitUsd: undefined, creditsPerSandboxHour: undefined };
-        const props = { ...defaulted, ...args, tags, status: undefined, balance: undefined, monthlySpentUsd: undefined };
+        const props = { ...defaulted, ...args, tags, status: undefined, balance: undefined, monthlySpentUsd: undefined, customerId: undefined, paymentMethodReady: undefined };
         super(shell, name, props, opts, "flownexus", "AutoRefill");
     }
 }

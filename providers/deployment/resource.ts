@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
-import { backendKind, billingRef, checkProps, integer, oneOf, optional, Rule, stringMap, text, UNKNOWN } from "../runtime/check";
+import { all, backendKind, billingRef, checkProps, integer, oneOf, optional, Rule, stringMap, text, UNKNOWN } from "../runtime/check";
 import { auditedCrud, Backend } from "../runtime/crud";
+import { cloudCredentials } from "../runtime/credentials";
 import { diffInputs } from "../runtime/diff";
 import { BackendRef, BillingRef, lineageTags, Tags } from "../runtime/lineage";
 import { forwardingProvider } from "../runtime/load";
@@ -77,6 +78,7 @@ const REPLACE_ON = ["sandboxId", "backend"] as const;
 // Loaded on first use, so a program (or a preview) never loads a backend.
 const backends: Partial<Record<BackendRef["kind"], () => Promise<DeploymentBackend>>> = {
     local: async () => (await import("./local")).backend,
+    cloud: async () => (await import("./e2b")).backend,
 };
 
 const envRule = stringMap({
@@ -109,7 +111,7 @@ export const rules: Record<string, Rule> = {
     ),
     healthTimeoutSeconds: integer(MIN_HEALTH_TIMEOUT_SECONDS, MAX_HEALTH_TIMEOUT_SECONDS, " seconds"),
     billing: billingRef(),
-    backend: backendKind(Object.keys(backends)),
+    backend: all(backendKind(Object.keys(backends)), cloudCredentials(["e2bApiKey", "databaseUrl"])),
 };
 
 /** The inputs with the defaults that do not depend on the source's files applied. */
@@ -169,6 +171,7 @@ class Provider implements pulumi.dynamic.ResourceProvider<Inputs, Outputs> {
         backends,
         id: (outs) => outs.deploymentId,
     });
+    configure = this.crud.configure;
     create = this.crud.create;
     read = this.crud.read;
     update = this.crud.update;

@@ -82,6 +82,16 @@ export async function copyDirectory(root: string, target: string): Promise<void>
     }
 }
 
+/**
+ * The files of a source directory with their bytes, for an upload (E2B):
+ * the same files {@link copyDirectory} copies, a symlink read through.
+ */
+export async function readSourceFiles(root: string): Promise<Array<{ relative: string; data: Buffer }>> {
+    const files: Array<{ relative: string; data: Buffer }> = [];
+    for (const entry of await entries(root)) files.push({ relative: entry.relative, data: await fs.readFile(entry.absolute) });
+    return files;
+}
+
 /** What a source directory is, as far as a deployment's defaults care. */
 export interface SourceFacts {
     dir: string;

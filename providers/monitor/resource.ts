@@ -1,7 +1,8 @@
 import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
-import { backendKind, boolean, checkProps, integer, list, oneOf, optional, Rule, text, UNKNOWN } from "../runtime/check";
+import { all, backendKind, boolean, checkProps, integer, list, oneOf, optional, Rule, text, UNKNOWN } from "../runtime/check";
 import { auditedCrud, Backend } from "../runtime/crud";
+import { cloudCredentials } from "../runtime/credentials";
 import { diffInputs } from "../runtime/diff";
 import { BackendRef, lineageTags, Tags } from "../runtime/lineage";
 import { forwardingProvider } from "../runtime/load";
@@ -68,6 +69,7 @@ const INPUTS = ["targets", "intervalSeconds", "thresholds", "alerts", "restartOn
 // Loaded on first use, so a program (or a preview) never loads a backend.
 const backends: Partial<Record<BackendRef["kind"], () => Promise<MonitorBackend>>> = {
     local: async () => (await import("./local")).backend,
+    cloud: async () => (await import("./e2b")).backend,
 };
 
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
@@ -123,7 +125,7 @@ export const rules: Record<string, Rule> = {
         return `type must be one of ${ALERT_TYPES.join(", ")} (got ${JSON.stringify(type)})`;
     }),
     restartOnFailure: boolean(),
-    backend: backendKind(Object.keys(backends)),
+    backend: all(backendKind(Object.keys(backends)), cloudCredentials(["e2bApiKey", "databaseUrl"])),
 };
 
 /** The inputs with their defaults applied. */
@@ -164,7 +166,13 @@ class Provider implements pulumi.dynamic.ResourceProvider<Inputs, Outputs> {
     async check(_olds: Inputs, news: Inputs): Promise<pulumi.dynamic.CheckResult<Inputs>> {
         const inputs = withDefaults(news);
         inputs.configHash = configHash(inputs);
-        return { inputs, failures: checkProps(inputs as unknown as Record<string, unknown>, rules) };
+        const failures = checkProps(inputs as unknown as Record<string, unknown>, rules);
+        // On E2B the watchdog runs inside a sandbox: some target must say which.
+        const targets = Array.isArray(inputs.targets) ? inputs.targets : [];
+        if (inputs.backend?.kind === "cloud" && !failures.some((f) => f.property === "targets") && !targets.some((t) => isObject(t) && t.sandboxId !== undefined)) {
+            failures.push({ property: "targets", reason: "targets must include one with a sandboxId on the cloud backend: the watchdog runs in that E2B sandbox" });
+        }
+        return { inputs, failures };
     }
 
     async diff(_id: string, olds: Outputs, news: Inputs): Promise<pulumi.dynamic.DiffResult> {
@@ -178,6 +186,7 @@ class Provider implements pulumi.dynamic.ResourceProvider<Inputs, Outputs> {
         backends,
         id: (outs) => outs.monitorId,
     });
+    configure = this.crud.configure;
     create = this.crud.create;
     read = this.crud.read;
     update = this.crud.update;

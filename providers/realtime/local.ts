@@ -1,12 +1,15 @@
 /**
- * The local RealtimeSubscription backend, as Supabase does it: the table
- * joins the `supabase_realtime` publication (with `replica identity full`,
- * so updates and deletes carry the old row), and the subscription's events
- * and filter are kept in flow_nexus.realtime_subscriptions.
+ * The RealtimeSubscription backend, local and cloud alike, as Supabase does
+ * it: the table joins the `supabase_realtime` publication (with `replica
+ * identity full`, so updates and deletes carry the old row), and the
+ * subscription's events and filter are kept in
+ * flow_nexus.realtime_subscriptions. On the cloud backend this is the
+ * Supabase project's own publication, reached through `flow-nexus:databaseUrl`
+ * (`withDatabase` picks the database by the backend's kind).
  */
 import { randomBytes } from "crypto";
 import type { Client } from "pg";
-import { withDatabase } from "../runtime/postgres";
+import { createTables, transaction, withDatabase } from "../runtime/postgres";
 import type { Inputs, Outputs, SubscriptionBackend } from "./resource";
 
 const PUBLICATION = "supabase_realtime";
@@ -43,10 +46,15 @@ async function publish(client: Client, table: string): Promise<void> {
     if (exists.rowCount === 0) {
         throw new Error(`table ${table} does not exist: create it in a DatabaseSchema migration, and make the subscription depend on it`);
     }
-    const publication = await client.query("select 1 from pg_publication where pubname = $1", [PUBLICATION]);
-    if (publication.rowCount === 0) await client.query(`create publication ${PUBLICATION}`);
-    if (!(await inPublication(client, table))) await client.query(`alter publication ${PUBLICATION} add table ${quoted(table)}`);
-    await client.query(`alter table ${quoted(table)} replica identity full`);
+    // Serialized: two subscriptions created at once would both create the
+    // publication, or both add the same table.
+    await transaction(client, async () => {
+        await client.query("select pg_advisory_xact_lock(hashtext($1))", [PUBLICATION]);
+        const publication = await client.query("select 1 from pg_publication where pubname = $1", [PUBLICATION]);
+        if (publication.rowCount === 0) await client.query(`create publication ${PUBLICATION}`);
+        if (!(await inPublication(client, table))) await client.query(`alter publication ${PUBLICATION} add table ${quoted(table)}`);
+        await client.query(`alter table ${quoted(table)} replica identity full`);
+    });
 }
 
 async function save(client: Client, id: string, inputs: Inputs): Promise<Outputs> {
@@ -60,8 +68,8 @@ async function save(client: Client, id: string, inputs: Inputs): Promise<Outputs
 
 export const backend: SubscriptionBackend = {
     async create(inputs) {
-        return withDatabase(inputs.backend.dataDir!, async (client) => {
-            await client.query(TABLE);
+        return withDatabase(inputs.backend, async (client) => {
+            await createTables(client, TABLE, ["flow_nexus.realtime_subscriptions"]);
             await publish(client, inputs.table);
             // One this resource made before an interrupted run is adopted.
             const { rows } = await client.query<{ id: string }>(
@@ -73,8 +81,8 @@ export const backend: SubscriptionBackend = {
     },
 
     async read(id, state) {
-        return withDatabase(state.backend.dataDir!, async (client) => {
-            await client.query(TABLE);
+        return withDatabase(state.backend, async (client) => {
+            await createTables(client, TABLE, ["flow_nexus.realtime_subscriptions"]);
             const { rows } = await client.query<{ events: Inputs["events"]; filter: string | null }>(
                 "select events, filter from flow_nexus.realtime_subscriptions where id = $1",
                 [id],
@@ -86,16 +94,16 @@ export const backend: SubscriptionBackend = {
     },
 
     async update(id, _olds, news) {
-        return withDatabase(news.backend.dataDir!, async (client) => {
-            await client.query(TABLE);
+        return withDatabase(news.backend, async (client) => {
+            await createTables(client, TABLE, ["flow_nexus.realtime_subscriptions"]);
             await publish(client, news.table);
             return save(client, id, news);
         });
     },
 
     async delete(id, state) {
-        await withDatabase(state.backend.dataDir!, async (client) => {
-            await client.query(TABLE);
+        await withDatabase(state.backend, async (client) => {
+            await createTables(client, TABLE, ["flow_nexus.realtime_subscriptions"]);
             await client.query("delete from flow_nexus.realtime_subscriptions where id = $1", [id]);
             const others = await client.query("select 1 from flow_nexus.realtime_subscriptions where table_name = $1", [state.table]);
             const [schema, name] = state.table.split(".");

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
-import { backendKind, checkProps, list, oneOf, optional, text } from "../runtime/check";
+import { all, backendKind, checkProps, list, oneOf, optional, text } from "../runtime/check";
 import { auditedCrud, Backend } from "../runtime/crud";
+import { cloudCredentials } from "../runtime/credentials";
 import { diffInputs } from "../runtime/diff";
 import { BackendRef, lineageTags, Tags } from "../runtime/lineage";
 import { forwardingProvider } from "../runtime/load";
@@ -30,6 +31,12 @@ export type SubscriptionBackend = Backend<Inputs, Outputs>;
 
 const INPUTS = ["table", "events", "filter", "backend", "tags"] as const;
 
+// One backend for both kinds: the SQL is the same, and withDatabase connects
+// to the stack's embedded Postgres (local) or to flow-nexus:databaseUrl
+// (cloud) by the backend's kind. Loaded on first use, so a preview loads no driver.
+const loadBackend = async () => (await import("./local")).backend;
+const BACKENDS = { local: loadBackend, cloud: loadBackend };
+
 /** The `check` rules, also used to validate stack config. */
 export const rules = {
     table: text({
@@ -43,7 +50,7 @@ export const rules = {
             allowed: "column=op.value with op one of eq, neq, lt, lte, gt, gte, in (e.g. room_id=eq.42)",
         }),
     ),
-    backend: backendKind(["local"]),
+    backend: all(backendKind(Object.keys(BACKENDS)), cloudCredentials(["databaseUrl"])),
 };
 
 class Provider implements pulumi.dynamic.ResourceProvider<Inputs, Outputs> {
@@ -60,9 +67,10 @@ class Provider implements pulumi.dynamic.ResourceProvider<Inputs, Outputs> {
     private readonly crud = auditedCrud<Inputs, Outputs>({
         type: "RealtimeSubscription",
         inputs: INPUTS,
-        backends: { local: async () => (await import("./local")).backend },
+        backends: BACKENDS,
         id: (outs) => outs.subscriptionId,
     });
+    configure = this.crud.configure;
     create = this.crud.create;
     read = this.crud.read;
     update = this.crud.update;

@@ -3,13 +3,15 @@
  * appends a row (time, stack, URN, type, action, and which properties
  * changed; never their values, which may be secrets).
  *
- * On the local backend the log lives in the stack's embedded Postgres, so
- * each resource holds a lease on that server from its create to its delete.
+ * The log lives in the platform database of the resource's backend: the
+ * stack's embedded Postgres locally (so each resource holds a lease on that
+ * server from its create to its delete), `flow-nexus:databaseUrl` in the cloud.
  */
+import { randomBytes } from "crypto";
 import { promises as fs } from "fs";
 import * as path from "path";
 import type { BackendRef, Tags } from "./lineage";
-import { acquireLease, releaseLease, withDatabase } from "./postgres";
+import { acquireLease, createTables, DatabaseRef, releaseLease, withDatabase } from "./postgres";
 
 export type AuditAction = "create" | "update" | "delete";
 
@@ -20,6 +22,8 @@ export interface AuditEntry {
     /** The input properties that were set (create) or changed (update). */
     changed: readonly string[];
 }
+
+const AUDIT_OBJECTS = ["flow_nexus.audit_log"];
 
 const TABLE = `
     create schema if not exists flow_nexus;
@@ -34,9 +38,8 @@ const TABLE = `
     )`;
 
 async function append(backend: BackendRef, tags: Tags, entry: AuditEntry): Promise<void> {
-    if (backend.kind !== "local") throw new Error(`the audit log has no ${backend.kind} backend yet`);
-    await withDatabase(backend.dataDir!, async (client) => {
-        await client.query(TABLE);
+    await withDatabase(backend, async (client) => {
+        await createTables(client, TABLE, AUDIT_OBJECTS);
         await client.query(
             "insert into flow_nexus.audit_log (stack, urn, type, action, changed) values ($1, $2, $3, $4, $5)",
             [tags["flow-nexus:stack"], tags["flow-nexus:urn"], entry.type, entry.action, entry.changed],
@@ -45,19 +48,50 @@ async function append(backend: BackendRef, tags: Tags, entry: AuditEntry): Promi
 }
 
 /**
- * Runs a provider operation and records it. A create first takes the
- * resource's lease on the stack's database; a delete gives it back, which
- * stops and removes the database (and tidies the stack's data folder) when
- * it was the last resource that needed it.
+ * Runs a provider operation and records it. Locally, each resource holds a
+ * lease on the stack's database from its create to its delete, named by its
+ * URN and its ID (a replacement shares the URN but not the ID). A create
+ * holds a provisional lease while it runs, given back if it fails; a delete
+ * gives the resource's lease back, which stops and removes the database (and
+ * tidies the stack's data folder) when it was the last one.
+ *
+ * `id` is the resource's ID: known for a delete, read from the result of a create.
  */
-export async function audited<T>(backend: BackendRef, tags: Tags, entry: AuditEntry, operation: () => Promise<T>): Promise<T> {
-    const local = backend.kind === "local";
-    if (local && entry.action === "create") await acquireLease(backend.dataDir!, tags["flow-nexus:urn"]);
+export async function audited<T>(
+    backend: BackendRef,
+    tags: Tags,
+    entry: AuditEntry,
+    operation: () => Promise<T>,
+    id: string | ((result: T) => string),
+): Promise<T> {
+    const dataDir = backend.kind === "local" ? backend.dataDir! : undefined;
+    const urn = tags["flow-nexus:urn"];
+    const leaseOf = (result: T) => `${urn}#${typeof id === "string" ? id : id(result)}`;
+    if (!dataDir) {
+        const result = await operation();
+        await append(backend, tags, entry);
+        return result;
+    }
+    if (entry.action === "create") {
+        const provisional = `${urn}#creating-${randomBytes(6).toString("hex")}`;
+        await acquireLease(dataDir, provisional);
+        let result: T;
+        try {
+            result = await operation();
+        } catch (err) {
+            await releaseLease(dataDir, provisional);
+            throw err;
+        }
+        await acquireLease(dataDir, leaseOf(result));
+        await releaseLease(dataDir, provisional);
+        await append(backend, tags, entry);
+        return result;
+    }
     const result = await operation();
     await append(backend, tags, entry);
-    if (local && entry.action === "delete") {
-        await releaseLease(backend.dataDir!, tags["flow-nexus:urn"]);
-        await removeEmptyFolders(backend.dataDir!);
+    if (entry.action === "delete") {
+        await releaseLease(dataDir, leaseOf(result));
+        await removeEmptyFolders(dataDir);
     }
     return result;
 }
@@ -71,10 +105,10 @@ async function removeEmptyFolders(dataDir: string): Promise<void> {
     await fs.rmdir(dataDir).catch(() => undefined);
 }
 
-/** Reads the audit log of a local stack, oldest first (for tools and tests). */
-export async function readAuditLog(dataDir: string): Promise<Array<{ at: Date; stack: string; urn: string; type: string; action: AuditAction; changed: string[] }>> {
-    return withDatabase(dataDir, async (client) => {
-        await client.query(TABLE);
+/** Reads the audit log of a stack (its data folder, or a backend ref), oldest first (for tools and tests). */
+export async function readAuditLog(ref: DatabaseRef): Promise<Array<{ at: Date; stack: string; urn: string; type: string; action: AuditAction; changed: string[] }>> {
+    return withDatabase(ref, async (client) => {
+        await createTables(client, TABLE, AUDIT_OBJECTS);
         const { rows } = await client.query("select at, stack, urn, type, action, changed from flow_nexus.audit_log order by id");
         return rows;
     });

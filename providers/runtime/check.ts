@@ -26,6 +26,17 @@ export function checkProps(props: Record<string, unknown>, rules: Record<string,
     return failures;
 }
 
+/** The first reason any of the rules gives, in order. */
+export function all(...rules: Rule[]): Rule {
+    return (value) => {
+        for (const rule of rules) {
+            const reason = rule(value);
+            if (reason) return reason;
+        }
+        return undefined;
+    };
+}
+
 /** Makes a rule accept `undefined` (the property takes its default). */
 export function optional(rule: Rule): Rule {
     return (value) => (value === undefined || value === null ? undefined : rule(value));

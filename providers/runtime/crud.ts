@@ -2,9 +2,13 @@
  * The create/read/update/delete half of every provider: pick the backend the
  * resource lives on, run the operation, and record it in the audit log.
  * Each resource's own module adds `check` and `diff`, which are its own.
+ *
+ * Every error leaves through `scrubError`: the dynamic-provider host prints
+ * errors with their stacks, and a cloud SDK's error may quote a credential.
  */
 import type * as pulumi from "@pulumi/pulumi";
 import { audited } from "./audit";
+import { configureCredentials, scrubError } from "./credentials";
 import { changedInputs } from "./diff";
 import type { BackendRef, Tags } from "./lineage";
 
@@ -43,6 +47,20 @@ function plain<O>(outs: O): O {
     return JSON.parse(JSON.stringify(outs)) as O;
 }
 
+/** Runs an operation; whatever it throws is scrubbed of credentials first. */
+async function scrubbed<T>(operation: () => Promise<T>): Promise<T> {
+    try {
+        return await operation();
+    } catch (err) {
+        throw scrubError(err);
+    }
+}
+
+/**
+ * The CRUD methods of a provider, and its `configure`, which stores the
+ * cloud credentials from stack config (the engine calls it first, in the
+ * provider process); credentials never become inputs or outputs.
+ */
 export function auditedCrud<I extends Managed, O extends I>(spec: CrudSpec<I, O>) {
     const backendFor = (ref: BackendRef): Promise<Backend<I, O>> => {
         const load = spec.backends[ref.kind];
@@ -50,30 +68,36 @@ export function auditedCrud<I extends Managed, O extends I>(spec: CrudSpec<I, O>
         return load();
     };
     return {
-        async create(inputs: I): Promise<pulumi.dynamic.CreateResult<O>> {
-            const backend = await backendFor(inputs.backend);
-            const entry = { type: spec.type, action: "create", changed: spec.inputs } as const;
-            const outs = await audited(inputs.backend, inputs.tags, entry, () => backend.create(inputs));
-            return { id: spec.id(outs), outs: plain(outs) };
-        },
+        configure: configureCredentials,
 
-        async read(id: string, state?: O): Promise<pulumi.dynamic.ReadResult<O>> {
-            if (!state) return {};
-            const outs = await (await backendFor(state.backend)).read(id, state);
-            return outs ? { id, props: plain(outs) } : {};
-        },
+        create: (inputs: I): Promise<pulumi.dynamic.CreateResult<O>> =>
+            scrubbed(async () => {
+                const backend = await backendFor(inputs.backend);
+                const entry = { type: spec.type, action: "create", changed: spec.inputs } as const;
+                const outs = await audited(inputs.backend, inputs.tags, entry, () => backend.create(inputs), spec.id);
+                return { id: spec.id(outs), outs: plain(outs) };
+            }),
 
-        async update(id: string, olds: O, news: I): Promise<pulumi.dynamic.UpdateResult<O>> {
-            const backend = await backendFor(news.backend);
-            const changed = changedInputs(olds as never, news as never, spec.inputs);
-            const entry = { type: spec.type, action: "update", changed } as const;
-            return { outs: plain(await audited(news.backend, news.tags, entry, () => backend.update(id, olds, news))) };
-        },
+        read: (id: string, state?: O): Promise<pulumi.dynamic.ReadResult<O>> =>
+            scrubbed(async () => {
+                if (!state) return {};
+                const outs = await (await backendFor(state.backend)).read(id, state);
+                return outs ? { id, props: plain(outs) } : {};
+            }),
 
-        async delete(id: string, state: O): Promise<void> {
-            const backend = await backendFor(state.backend);
-            const entry = { type: spec.type, action: "delete", changed: [] } as const;
-            await audited(state.backend, state.tags, entry, () => backend.delete(id, state));
-        },
+        update: (id: string, olds: O, news: I): Promise<pulumi.dynamic.UpdateResult<O>> =>
+            scrubbed(async () => {
+                const backend = await backendFor(news.backend);
+                const changed = changedInputs(olds as never, news as never, spec.inputs);
+                const entry = { type: spec.type, action: "update", changed } as const;
+                return { outs: plain(await audited(news.backend, news.tags, entry, () => backend.update(id, olds, news), id)) };
+            }),
+
+        delete: (id: string, state: O): Promise<void> =>
+            scrubbed(async () => {
+                const backend = await backendFor(state.backend);
+                const entry = { type: spec.type, action: "delete", changed: [] } as const;
+                await audited(state.backend, state.tags, entry, () => backend.delete(id, state), id);
+            }),
     };
 }

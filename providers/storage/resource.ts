@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
-import { backendKind, boolean, checkProps, integer, list, optional, text } from "../runtime/check";
+import { all, backendKind, boolean, checkProps, integer, list, optional, text } from "../runtime/check";
 import { auditedCrud, Backend } from "../runtime/crud";
+import { cloudCredentials } from "../runtime/credentials";
 import { diffInputs } from "../runtime/diff";
 import { BackendRef, lineageTags, Tags } from "../runtime/lineage";
 import { forwardingProvider } from "../runtime/load";
@@ -45,7 +46,7 @@ export const rules = {
     fileSizeLimit: optional(integer(1, MAX_FILE_SIZE, " bytes")),
     allowedMimeTypes: optional(list(text({ pattern: "^[a-z0-9.+-]+/([a-z0-9.+-]+|\\*)$", allowed: "a MIME type such as image/png or image/*" }))),
     forceDestroy: optional(boolean()),
-    backend: backendKind(["local"]),
+    backend: all(backendKind(["local", "cloud"]), cloudCredentials(["supabaseUrl", "supabaseServiceRoleKey", "databaseUrl"])),
 };
 
 class Provider implements pulumi.dynamic.ResourceProvider<Inputs, Outputs> {
@@ -68,9 +69,11 @@ class Provider implements pulumi.dynamic.ResourceProvider<Inputs, Outputs> {
     private readonly crud = auditedCrud<Inputs, Outputs>({
         type: "StorageBucket",
         inputs: INPUTS,
-        backends: { local: async () => (await import("./local")).backend },
+        // Loaded on first use, so a preview never loads the Supabase SDK.
+        backends: { local: async () => (await import("./local")).backend, cloud: async () => (await import("./supabase")).backend },
         id: (outs) => outs.bucketId,
     });
+    configure = this.crud.configure;
     create = this.crud.create;
     read = this.crud.read;
     update = this.crud.update;

@@ -3,7 +3,7 @@
  * Postgres, passwords kept only as scrypt hashes.
  */
 import type { Client } from "pg";
-import { withDatabase } from "../runtime/postgres";
+import { createTables, withDatabase } from "../runtime/postgres";
 import { hashPassword, verifyPassword } from "./password";
 import type { Inputs, Outputs, Profile, UserBackend } from "./resource";
 
@@ -53,7 +53,7 @@ function dataDir(inputs: Inputs): string {
 export const backend: UserBackend = {
     async create(inputs) {
         return withDatabase(dataDir(inputs), async (client) => {
-            await client.query(TABLE);
+            await createTables(client, TABLE, ["flow_nexus.users"]);
             const existing = await byEmail(client, inputs.email);
             if (existing) {
                 // The account exists (an interrupted run, or it was registered
@@ -78,7 +78,7 @@ export const backend: UserBackend = {
 
     async read(id, state) {
         return withDatabase(dataDir(state), async (client) => {
-            await client.query(TABLE);
+            await createTables(client, TABLE, ["flow_nexus.users"]);
             const row = (await client.query<Row>("select * from flow_nexus.users where id = $1", [id])).rows[0];
             if (!row) return undefined;
             // A password changed out of band shows as drift: the state's one no longer logs in.
@@ -104,7 +104,7 @@ export const backend: UserBackend = {
 
     async delete(id, state) {
         await withDatabase(dataDir(state), async (client) => {
-            await client.query(TABLE);
+            await createTables(client, TABLE, ["flow_nexus.users"]);
             await client.query("delete from flow_nexus.users where id = $1", [id]);
         });
     },

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
-import { backendKind, checkProps, optional, stringMap, text } from "../runtime/check";
+import { all, backendKind, checkProps, optional, stringMap, text } from "../runtime/check";
 import { auditedCrud, Backend } from "../runtime/crud";
+import { cloudCredentials } from "../runtime/credentials";
 import { diffInputs } from "../runtime/diff";
 import { BackendRef, lineageTags, Tags } from "../runtime/lineage";
 import { forwardingProvider } from "../runtime/load";
@@ -52,7 +53,7 @@ export const rules = {
             : `must be ${MIN_PASSWORD_LENGTH} to 72 characters`,
     fullName: optional(text({ maxLength: 200 })),
     metadata: optional(stringMap()),
-    backend: backendKind(["local"]),
+    backend: all(backendKind(["local", "cloud"]), cloudCredentials(["supabaseUrl", "supabaseServiceRoleKey", "databaseUrl"])),
 };
 
 class Provider implements pulumi.dynamic.ResourceProvider<Inputs, Outputs> {
@@ -69,9 +70,11 @@ class Provider implements pulumi.dynamic.ResourceProvider<Inputs, Outputs> {
     private readonly crud = auditedCrud<Inputs, Outputs>({
         type: "PlatformUser",
         inputs: INPUTS,
-        backends: { local: async () => (await import("./local")).backend },
+        // Loaded on first use, so a preview never loads the Supabase SDK.
+        backends: { local: async () => (await import("./local")).backend, cloud: async () => (await import("./supabase")).backend },
         id: (outs) => outs.userId,
     });
+    configure = this.crud.configure;
     create = this.crud.create;
     read = this.crud.read;
     update = this.crud.update;

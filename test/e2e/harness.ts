@@ -98,16 +98,20 @@ export class TestStack {
     }
 
     /** Runs `pulumi <args>`; throws CommandError with the engine's output on a non-zero exit. */
-    async run(args: string[]): Promise<CommandResult> {
-        const result = await this.tryRun(args);
+    async run(args: string[], onStart?: (pid: number) => void): Promise<CommandResult> {
+        const result = await this.tryRun(args, onStart);
         if (result.code !== 0) throw new CommandError(args, result);
         return result;
     }
 
-    /** Runs `pulumi <args>` and returns the result whatever the exit code. */
-    tryRun(args: string[]): Promise<CommandResult> {
+    /**
+     * Runs `pulumi <args>` and returns the result whatever the exit code;
+     * `onStart` gets the CLI's pid (the benchmark samples its processes).
+     */
+    tryRun(args: string[], onStart?: (pid: number) => void): Promise<CommandResult> {
         return new Promise((resolve, reject) => {
             const child = spawn("pulumi", args, { cwd: this.programDir, env: this.env, stdio: ["ignore", "pipe", "pipe"] });
+            if (child.pid !== undefined) onStart?.(child.pid);
             let stdout = "";
             let stderr = "";
             let output = "";

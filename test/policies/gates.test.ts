@@ -45,8 +45,23 @@ describe("policies: the phase gates", function () {
         }
     });
 
+    it("a value preview does not know yet stops the gate as not run, never as passed", async function () {
+        const { UnknownValueError } = require("@pulumi/policy/proxy");
+        for (const [gate, breaks] of [
+            [phase2Gate, { storage: { bucketId: undefined } }],
+            [phase3Gate, { app: { status: undefined } }],
+            [phase5Gate, { refill: { balance: undefined } }],
+        ] as const) {
+            await assert.rejects(stackViolations(gate, platform(breaks)), (err: Error) => {
+                assert.ok(err instanceof UnknownValueError, gate.name);
+                assert.match(err.message, /is not known until the update runs$/);
+                return true;
+            });
+        }
+    });
+
     it("phase 1 fails without a registered user", async function () {
-        assert.deepEqual(await stackViolations(phase1Gate, platform({ user: { userId: "", profile: undefined } })), [
+        assert.deepEqual(await stackViolations(phase1Gate, platform({ user: { userId: "", profile: {} } })), [
             "phase 1 (authentication): PlatformUser user is not registered: it has no user id and profile.",
         ]);
         assert.deepEqual(await stackViolations(phase1Gate, []), ["phase 1 (authentication): no PlatformUser: the platform needs its account"]);
@@ -99,7 +114,7 @@ describe("policies: the phase gates", function () {
     });
 
     it("phase 5 fails without a monthly limit or a tracked balance", async function () {
-        assert.deepEqual(await stackViolations(phase5Gate, platform({ refill: { monthlyLimitUsd: undefined, balance: undefined } })), [
+        assert.deepEqual(await stackViolations(phase5Gate, platform({ refill: { monthlyLimitUsd: undefined, balance: null } })), [
             "phase 5 (handle payments): AutoRefill refill has no monthly limit.",
             "phase 5 (handle payments): AutoRefill refill reports no balance: usage is not tracked.",
         ]);

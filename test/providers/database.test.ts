@@ -5,7 +5,7 @@
 import { strict as assert } from "assert";
 import { promises as fs } from "fs";
 import { provider as realtimeProvider } from "../../providers/realtime/resource";
-import { removePostgres, withDatabase } from "../../providers/runtime/postgres";
+import { acquireLease, removePostgres, withDatabase } from "../../providers/runtime/postgres";
 import { appendOnlyViolation, provider as schemaProvider } from "../../providers/schema/resource";
 import { provider as userProvider } from "../../providers/user/resource";
 import { verifyPassword } from "../../providers/user";
@@ -170,6 +170,8 @@ describe("providers: RealtimeSubscription on the local backend", function () {
 
     before(async function () {
         dataDir = await tempDataDir();
+        // The table is the test's own: its lease keeps the database while subscriptions come and go.
+        await acquireLease(dataDir, "test:chat-table");
         await withDatabase(dataDir, (c) => c.query("create schema chat; create table chat.messages (id int primary key, body text)"));
     });
     after(async function () {

@@ -79,10 +79,10 @@ describe("providers: the audit log", function () {
         const backend = { kind: "local" as const, dataDir };
         const tags = testTags("StorageBucket", "audited");
         const other = testTags("StorageBucket", "other");
-        await audited(backend, other, { type: "StorageBucket", action: "create", changed: ["name"] }, async () => undefined);
-        await audited(backend, tags, { type: "StorageBucket", action: "create", changed: ["name", "password"] }, async () => undefined);
-        await audited(backend, tags, { type: "StorageBucket", action: "update", changed: ["fileSizeLimit"] }, async () => undefined);
-        await audited(backend, tags, { type: "StorageBucket", action: "delete", changed: [] }, async () => undefined);
+        await audited(backend, other, { type: "StorageBucket", action: "create", changed: ["name"] }, async () => undefined, "other");
+        await audited(backend, tags, { type: "StorageBucket", action: "create", changed: ["name", "password"] }, async () => undefined, "b1");
+        await audited(backend, tags, { type: "StorageBucket", action: "update", changed: ["fileSizeLimit"] }, async () => undefined, "b1");
+        await audited(backend, tags, { type: "StorageBucket", action: "delete", changed: [] }, async () => undefined, "b1");
         const log = (await readAuditLog(dataDir)).filter((row) => row.urn === tags["flow-nexus:urn"]);
         assert.deepEqual(
             log.map((row) => [row.stack, row.type, row.action, row.changed]),
@@ -99,11 +99,50 @@ describe("providers: the audit log", function () {
         const backend = { kind: "local" as const, dataDir };
         const tags = testTags("StorageBucket", "failing");
         await assert.rejects(
-            audited(backend, tags, { type: "StorageBucket", action: "update", changed: ["x"] }, async () => {
-                throw new Error("backend said no");
-            }),
+            audited(
+                backend,
+                tags,
+                { type: "StorageBucket", action: "update", changed: ["x"] },
+                async () => {
+                    throw new Error("backend said no");
+                },
+                "b2",
+            ),
             /backend said no/,
         );
         assert.deepEqual((await readAuditLog(dataDir)).filter((row) => row.urn === tags["flow-nexus:urn"]), []);
+    });
+
+    it("a failed create gives its lease back: the database goes once nothing else holds it", async function () {
+        const fresh = await tempDataDir();
+        const backend = { kind: "local" as const, dataDir: fresh };
+        await assert.rejects(
+            audited(
+                backend,
+                testTags("Sandbox", "failing"),
+                { type: "Sandbox", action: "create", changed: [] },
+                async () => {
+                    await withDatabase(fresh, (c) => c.query("select 1"));
+                    throw new Error("startup script failed");
+                },
+                () => "never",
+            ),
+            /startup script failed/,
+        );
+        assert.equal(await exists(path.join(fresh, "postgres")), false, "no server left running for nobody");
+        await fs.rm(fresh, { recursive: true, force: true });
+    });
+
+    it("a replacement keeps the database: the old resource's delete leaves the new one's lease", async function () {
+        const fresh = await tempDataDir();
+        const backend = { kind: "local" as const, dataDir: fresh };
+        const tags = testTags("Sandbox", "replaced");
+        const entry = (action: "create" | "delete") => ({ type: "Sandbox", action, changed: [] });
+        await audited(backend, tags, entry("create"), async () => ({ id: "old" }), (r) => r.id);
+        await audited(backend, tags, entry("create"), async () => ({ id: "new" }), (r) => r.id);
+        await audited(backend, tags, entry("delete"), async () => undefined, "old");
+        assert.ok(await exists(path.join(fresh, "postgres", "data")), "the new sandbox still holds the database");
+        await audited(backend, tags, entry("delete"), async () => undefined, "new");
+        assert.equal(await exists(fresh), false, "the last delete removes the database and the stack's folder");
     });
 });

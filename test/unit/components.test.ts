@@ -49,7 +49,7 @@ describe("unit: components under Pulumi's mocks", function () {
             application: { source: { template: "node-http" }, healthPath: "/health" },
             operations: { alerts: [{ type: "file", path: "/tmp/unused/alerts.jsonl" }] },
             billing: { thresholdCredits: 50, monthlyLimitUsd: 50, initialCredits: 100 },
-            backend,
+            backends: { auth: backend, sandbox: backend, storage: backend, database: backend, payments: backend },
         });
     }
 

@@ -17,7 +17,7 @@ describe("unit: stack config", function () {
     it("fills every default for an empty config", function () {
         const config = platformConfig({}, { passwordSet: true, migrations });
         assert.equal(config.user.email, "dev@flow-nexus.local");
-        assert.deepEqual(config.sandbox, { template: "node", timeoutSeconds: 3600, envs: {}, metadata: {}, onTimeout: "kill", ports: 0 });
+        assert.deepEqual(config.sandbox, { template: "node", ports: 1, timeoutSeconds: 3600, envs: {}, metadata: {}, onTimeout: "kill" });
         assert.deepEqual(config.storage, { name: "platform-assets", public: false, fileSizeLimit: 52428800, allowedMimeTypes: [], forceDestroy: false });
         assert.deepEqual(config.database, { schema: "app", migrations: migrations() });
         assert.deepEqual(config.realtime, { table: "messages", events: ["*"], filter: undefined });
@@ -50,6 +50,15 @@ describe("unit: stack config", function () {
                 'flow-nexus:realtime.events [0] must be one of INSERT, UPDATE, DELETE, * (got "SELECT")',
             ],
         );
+    });
+
+    it("puts every service on local unless flow-nexus:backends says cloud", function () {
+        const config = platformConfig({ backends: { sandbox: "cloud" } }, { passwordSet: true, migrations });
+        assert.deepEqual(config.backends, { auth: "local", sandbox: "cloud", storage: "local", database: "local", payments: "local" });
+        assert.deepEqual(problemsOf({ backends: { sandbox: "aws", queue: "cloud" } }), [
+            'flow-nexus:backends.sandbox must be one of local, cloud (got "aws")',
+            "flow-nexus:backends.queue is not a service: the services are auth, sandbox, storage, database, payments",
+        ]);
     });
 
     it("requires the password, as a secret", function () {

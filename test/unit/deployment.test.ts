@@ -101,7 +101,7 @@ describe("unit: Deployment inputs", function () {
             [{ env: { N: 1 } }, 'env ["N"] must be a string (got 1)'],
             [{ sandboxId: "" }, "sandboxId must be a non-empty string"],
             [{ startCommand: "" }, "startCommand must be a non-empty string"],
-            [{ backend: { kind: "cloud" } }, 'backend kind must be one of local for this resource (got "cloud")'],
+            [{ backend: { kind: "mainframe" } }, 'backend kind must be one of local, cloud for this resource (got "mainframe")'],
         ];
         for (const [overrides, reason] of cases) assert.deepEqual(await reasons(overrides), [reason], JSON.stringify(overrides));
     });

@@ -78,7 +78,7 @@ describe("unit: Monitor inputs", function () {
             [{ alerts: [{ type: "webhook", url: "mailto:ops@example.com" }] }, `alerts [0] url must be ${url} (got "mailto:ops@example.com")`],
             [{ alerts: [{ type: "webhook" }] }, "alerts [0] url must be a non-empty string"],
             [{ restartOnFailure: "yes" }, 'restartOnFailure must be true or false (got "yes")'],
-            [{ backend: { kind: "cloud" } }, 'backend kind must be one of local for this resource (got "cloud")'],
+            [{ backend: { kind: "mainframe" } }, 'backend kind must be one of local, cloud for this resource (got "mainframe")'],
         ];
         for (const [overrides, reason] of cases) assert.deepEqual(await reasons(overrides), [reason], JSON.stringify(overrides));
     });

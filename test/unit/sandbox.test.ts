@@ -43,7 +43,7 @@ describe("unit: Sandbox inputs", function () {
             [{ onTimeout: "stop" }, 'onTimeout must be one of kill, pause (got "stop")'],
             [{ ports: 17 }, "ports must be a whole number from 0 to 16 (got 17)"],
             [{ startupScript: "" }, "startupScript must be a non-empty string"],
-            [{ backend: { kind: "cloud" } }, 'backend kind must be one of local for this resource (got "cloud")'],
+            [{ backend: { kind: "mainframe" } }, 'backend kind must be one of local, cloud for this resource (got "mainframe")'],
         ];
         for (const [overrides, reason] of cases) assert.deepEqual(await reasons(overrides), [reason]);
     });

@@ -1,0 +1,13 @@
+/** What identifies the sandbox a create asks for; shared by the local and E2B backends. */
+import { createHash } from "crypto";
+import type { Inputs } from "./resource";
+
+/**
+ * The sha256 of the inputs that replace a sandbox when they change. A live
+ * sandbox of the same resource with another fingerprint is the one a
+ * replacement is about to delete, never adopted.
+ */
+export function fingerprint(inputs: Pick<Inputs, "template" | "envs" | "metadata" | "startupScript" | "ports">): string {
+    const { template, envs, metadata, startupScript, ports } = inputs;
+    return createHash("sha256").update(JSON.stringify([template, envs, metadata, startupScript ?? "", ports])).digest("hex");
+}

@@ -1,0 +1,132 @@
+/**
+ * Supabase as supabase-js sees it, in memory: the Storage bucket API and the
+ * Auth admin users API, served through a FakeHttp `fetch`. Errors come in
+ * the bodies each service really sends (Storage: `{statusCode, error,
+ * message}`, sometimes with HTTP 400 for a 404; Auth: `{code, msg}`).
+ */
+import { randomUUID } from "crypto";
+import { FakeHttp, json, Recorded } from "./fake-http";
+
+export interface FakeBucket {
+    id: string;
+    name: string;
+    public: boolean;
+    file_size_limit: number | null;
+    allowed_mime_types: string[] | null;
+    objects: string[];
+}
+
+export interface FakeUser {
+    id: string;
+    email: string;
+    user_metadata: Record<string, string>;
+    created_at: string;
+    password: string;
+}
+
+/** Storage's answer for a missing bucket; older Storage versions send it with HTTP 400. */
+export function bucketNotFound(status = 400): Response {
+    return json(status, { statusCode: "404", error: "Bucket not found", message: "Bucket not found" });
+}
+
+/** Auth's error body (API version 2024-01-01 puts the code in `code`). */
+export function authError(status: number, code: string, msg: string): Response {
+    return json(status, { code, msg, error_code: code }, { "x-supabase-api-version": "2024-01-01" });
+}
+
+export class FakeSupabase {
+    readonly http = new FakeHttp();
+    readonly buckets = new Map<string, FakeBucket>();
+    readonly users = new Map<string, FakeUser>();
+
+    constructor() {
+        const h = this.http;
+        h.on("GET", /^\/storage\/v1\/bucket\/([^/]+)$/, (_req, m) => {
+            const bucket = this.buckets.get(m[1]);
+            return bucket ? json(200, this.bucketJson(bucket)) : bucketNotFound();
+        });
+        h.on("POST", /^\/storage\/v1\/bucket$/, (req) => {
+            const body = req.json();
+            if (this.buckets.has(body.id)) return json(400, { statusCode: "409", error: "Duplicate", message: "The resource already exists" });
+            this.buckets.set(body.id, { id: body.id, name: body.name, objects: [], ...this.settings(body) });
+            return json(200, { name: body.id });
+        });
+        h.on("PUT", /^\/storage\/v1\/bucket\/([^/]+)$/, (req, m) => {
+            const bucket = this.buckets.get(m[1]);
+            if (!bucket) return bucketNotFound();
+            Object.assign(bucket, this.settings(req.json()));
+            return json(200, { message: "Successfully updated" });
+        });
+        h.on("POST", /^\/storage\/v1\/bucket\/([^/]+)\/empty$/, (_req, m) => {
+            const bucket = this.buckets.get(m[1]);
+            if (!bucket) return bucketNotFound();
+            bucket.objects = [];
+            return json(200, { message: "Successfully emptied" });
+        });
+        h.on("DELETE", /^\/storage\/v1\/bucket\/([^/]+)$/, (_req, m) => {
+            const bucket = this.buckets.get(m[1]);
+            if (!bucket) return bucketNotFound();
+            if (bucket.objects.length > 0) return json(400, { statusCode: "409", error: "InvalidRequest", message: "The bucket you tried to delete is not empty" });
+            this.buckets.delete(m[1]);
+            return json(200, { message: "Successfully deleted" });
+        });
+        h.on("POST", /^\/storage\/v1\/object\/list\/([^/]+)$/, (req, m) => {
+            const bucket = this.buckets.get(m[1]);
+            if (!bucket) return bucketNotFound();
+            const limit = req.json().limit ?? 100;
+            return json(200, bucket.objects.slice(0, limit).map((name) => ({ name, id: randomUUID(), metadata: {} })));
+        });
+
+        h.on("GET", /^\/auth\/v1\/admin\/users$/, (req) => {
+            const page = Number(req.url.searchParams.get("page") || 1);
+            const perPage = Number(req.url.searchParams.get("per_page") || 50);
+            const all = [...this.users.values()];
+            return json(200, { users: all.slice((page - 1) * perPage, page * perPage).map((u) => this.userJson(u)), aud: "authenticated" }, { "x-total-count": String(all.length) });
+        });
+        h.on("POST", /^\/auth\/v1\/admin\/users$/, (req) => {
+            const body = req.json();
+            if ([...this.users.values()].some((u) => u.email === body.email)) return authError(422, "email_exists", "A user with this email address has already been registered");
+            const user: FakeUser = { id: randomUUID(), email: body.email, user_metadata: body.user_metadata ?? {}, created_at: new Date().toISOString(), password: body.password };
+            this.users.set(user.id, user);
+            return json(200, this.userJson(user));
+        });
+        h.on("GET", /^\/auth\/v1\/admin\/users\/([^/]+)$/, (_req, m) => this.withUser(m[1], (u) => json(200, this.userJson(u))));
+        h.on("PUT", /^\/auth\/v1\/admin\/users\/([^/]+)$/, (req, m) =>
+            this.withUser(m[1], (u) => {
+                const body = req.json();
+                if (body.password !== undefined) u.password = body.password;
+                if (body.user_metadata !== undefined) u.user_metadata = body.user_metadata;
+                return json(200, this.userJson(u));
+            }),
+        );
+        h.on("DELETE", /^\/auth\/v1\/admin\/users\/([^/]+)$/, (_req, m) =>
+            this.withUser(m[1], (u) => {
+                this.users.delete(u.id);
+                return json(200, {});
+            }),
+        );
+    }
+
+    /** The recorded calls of one service (`storage` or `auth`). */
+    calls(method: string, path: RegExp): Recorded[] {
+        return this.http.calls(method, path);
+    }
+
+    private settings(body: { public?: boolean; file_size_limit?: number | null; allowed_mime_types?: string[] | null }) {
+        return { public: body.public ?? false, file_size_limit: body.file_size_limit ?? null, allowed_mime_types: body.allowed_mime_types ?? null };
+    }
+
+    private bucketJson(b: FakeBucket) {
+        const { objects: _objects, ...rest } = b;
+        return { ...rest, owner: "", created_at: "2025-01-01T00:00:00Z", updated_at: "2025-01-01T00:00:00Z" };
+    }
+
+    private userJson(u: FakeUser) {
+        return { id: u.id, aud: "authenticated", role: "authenticated", email: u.email, app_metadata: {}, user_metadata: u.user_metadata, created_at: u.created_at };
+    }
+
+    private withUser(id: string, fn: (u: FakeUser) => Response): Response {
+        const user = this.users.get(id);
+        return user ? fn(user) : authError(404, "user_not_found", "User not found");
+    }
+}
