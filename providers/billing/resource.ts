@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { all, backendKind, boolean, checkProps, integer, optional, Rule, text, UNKNOWN } from "../runtime/check";
-import { auditedCrud, Backend } from "../runtime/crud";
+import { AuditedProvider, Backend } from "../runtime/crud";
 import { cloudCredentials } from "../runtime/credentials";
 import { diffInputs } from "../runtime/diff";
 import { BackendRef, lineageTags, Tags } from "../runtime/lineage";
@@ -107,7 +107,17 @@ export function inputFailures(inputs: Inputs): pulumi.dynamic.CheckFailure[] {
     return failures;
 }
 
-class Provider implements pulumi.dynamic.ResourceProvider<Inputs, Outputs> {
+class Provider extends AuditedProvider<Inputs, Outputs> {
+    constructor() {
+        super({
+            type: "AutoRefill",
+            inputs: INPUTS,
+            // Loaded on first use, so a preview never loads the Stripe SDK.
+            backends: { local: async () => (await import("./local")).backend, cloud: async () => (await import("./cloud")).backend },
+            id: (outs) => outs.account,
+        });
+    }
+
     async check(_olds: Inputs, news: Inputs): Promise<pulumi.dynamic.CheckResult<Inputs>> {
         const inputs = withDefaults(news);
         return { inputs, failures: inputFailures(inputs) };
@@ -118,19 +128,6 @@ class Provider implements pulumi.dynamic.ResourceProvider<Inputs, Outputs> {
         // ledger); every setting of the policy changes in place.
         return diffInputs(olds as never, news as never, INPUTS, ["account", "backend"]);
     }
-
-    private readonly crud = auditedCrud<Inputs, Outputs>({
-        type: "AutoRefill",
-        inputs: INPUTS,
-        // Loaded on first use, so a preview never loads the Stripe SDK.
-        backends: { local: async () => (await import("./local")).backend, cloud: async () => (await import("./cloud")).backend },
-        id: (outs) => outs.account,
-    });
-    configure = this.crud.configure;
-    create = this.crud.create;
-    read = this.crud.read;
-    update = this.crud.update;
-    delete = this.crud.delete;
 }
 
 /** The implementation the serialized shell forwards to, in the provider process. */

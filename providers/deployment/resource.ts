@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { all, backendKind, billingRef, checkProps, integer, oneOf, optional, Rule, stringMap, text, UNKNOWN } from "../runtime/check";
-import { auditedCrud, Backend } from "../runtime/crud";
+import { AuditedProvider, Backend } from "../runtime/crud";
 import { cloudCredentials } from "../runtime/credentials";
 import { diffInputs } from "../runtime/diff";
 import { BackendRef, BillingRef, lineageTags, Tags } from "../runtime/lineage";
@@ -133,7 +133,16 @@ function hasUnknown(value: unknown): boolean {
     return typeof value === "object" && value !== null && Object.values(value).some(hasUnknown);
 }
 
-class Provider implements pulumi.dynamic.ResourceProvider<Inputs, Outputs> {
+class Provider extends AuditedProvider<Inputs, Outputs> {
+    constructor() {
+        super({
+            type: "Deployment",
+            inputs: INPUTS,
+            backends,
+            id: (outs) => outs.deploymentId,
+        });
+    }
+
     async check(_olds: Inputs, news: Inputs): Promise<pulumi.dynamic.CheckResult<Inputs>> {
         const inputs = withDefaults(news);
         const source = inputs.source as Partial<Record<"template" | "directory", unknown>> | undefined;
@@ -164,18 +173,6 @@ class Provider implements pulumi.dynamic.ResourceProvider<Inputs, Outputs> {
         // A replacement on the same port must free it first, or the new app could not listen.
         return diffInputs(olds as never, news as never, INPUTS, REPLACE_ON, olds.port === news.port);
     }
-
-    private readonly crud = auditedCrud<Inputs, Outputs>({
-        type: "Deployment",
-        inputs: INPUTS,
-        backends,
-        id: (outs) => outs.deploymentId,
-    });
-    configure = this.crud.configure;
-    create = this.crud.create;
-    read = this.crud.read;
-    update = this.crud.update;
-    delete = this.crud.delete;
 }
 
 /** The implementation the serialized shell forwards to, in the provider process. */

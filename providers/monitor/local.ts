@@ -13,6 +13,7 @@ import type { Client } from "pg";
 import { logTail } from "../deployment/local";
 import { createTables, withDatabase } from "../runtime/postgres";
 import { isAlive, ProcessRef, signalPids, spawnDetached, stopGroup, waitUntil } from "../runtime/process";
+import { typeScriptRegister } from "../runtime/load";
 import type { Inputs, MonitorBackend, Outputs } from "./resource";
 
 const MONITOR_OBJECTS = ["flow_nexus.monitors", "flow_nexus.monitor_checks", "flow_nexus.monitor_checks_by_monitor", "flow_nexus.monitor_alerts"];
@@ -185,7 +186,7 @@ async function startWatchdog(dataDir: string, monitorId: string): Promise<Proces
     // The provider process loads TypeScript its own way; the watchdog, a plain node, through ts-node.
     const ref = await spawnDetached(
         process.execPath,
-        ["--require", require.resolve("ts-node/register/transpile-only"), path.join(__dirname, "watchdog.ts"), path.resolve(dataDir), monitorId],
+        ["--enable-source-maps", "--require", typeScriptRegister(), path.join(__dirname, "watchdog.ts"), path.resolve(dataDir), monitorId],
         {
             cwd: dir,
             env: {

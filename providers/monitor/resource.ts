@@ -1,7 +1,7 @@
 import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { all, backendKind, boolean, checkProps, integer, list, oneOf, optional, Rule, text, UNKNOWN } from "../runtime/check";
-import { auditedCrud, Backend } from "../runtime/crud";
+import { AuditedProvider, Backend } from "../runtime/crud";
 import { cloudCredentials } from "../runtime/credentials";
 import { diffInputs } from "../runtime/diff";
 import { BackendRef, lineageTags, Tags } from "../runtime/lineage";
@@ -162,7 +162,16 @@ export function configHash(inputs: Pick<Inputs, "targets" | "intervalSeconds" | 
     return text.includes(UNKNOWN) ? UNKNOWN : createHash("sha256").update(text).digest("hex");
 }
 
-class Provider implements pulumi.dynamic.ResourceProvider<Inputs, Outputs> {
+class Provider extends AuditedProvider<Inputs, Outputs> {
+    constructor() {
+        super({
+            type: "Monitor",
+            inputs: INPUTS,
+            backends,
+            id: (outs) => outs.monitorId,
+        });
+    }
+
     async check(_olds: Inputs, news: Inputs): Promise<pulumi.dynamic.CheckResult<Inputs>> {
         const inputs = withDefaults(news);
         inputs.configHash = configHash(inputs);
@@ -179,18 +188,6 @@ class Provider implements pulumi.dynamic.ResourceProvider<Inputs, Outputs> {
         // The watchdog re-reads its configuration: everything changes in place.
         return diffInputs(olds as never, news as never, INPUTS, ["backend"]);
     }
-
-    private readonly crud = auditedCrud<Inputs, Outputs>({
-        type: "Monitor",
-        inputs: INPUTS,
-        backends,
-        id: (outs) => outs.monitorId,
-    });
-    configure = this.crud.configure;
-    create = this.crud.create;
-    read = this.crud.read;
-    update = this.crud.update;
-    delete = this.crud.delete;
 }
 
 /** The implementation the serialized shell forwards to, in the provider process. */

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { all, backendKind, checkProps, list, oneOf, optional, text } from "../runtime/check";
-import { auditedCrud, Backend } from "../runtime/crud";
+import { AuditedProvider, Backend } from "../runtime/crud";
 import { cloudCredentials } from "../runtime/credentials";
 import { diffInputs } from "../runtime/diff";
 import { BackendRef, lineageTags, Tags } from "../runtime/lineage";
@@ -53,7 +53,16 @@ export const rules = {
     backend: all(backendKind(Object.keys(BACKENDS)), cloudCredentials(["databaseUrl"])),
 };
 
-class Provider implements pulumi.dynamic.ResourceProvider<Inputs, Outputs> {
+class Provider extends AuditedProvider<Inputs, Outputs> {
+    constructor() {
+        super({
+            type: "RealtimeSubscription",
+            inputs: INPUTS,
+            backends: BACKENDS,
+            id: (outs) => outs.subscriptionId,
+        });
+    }
+
     async check(_olds: Inputs, news: Inputs): Promise<pulumi.dynamic.CheckResult<Inputs>> {
         const inputs: Inputs = { ...news, events: news.events ?? ["*"] };
         return { inputs, failures: checkProps(inputs as unknown as Record<string, unknown>, rules) };
@@ -63,18 +72,6 @@ class Provider implements pulumi.dynamic.ResourceProvider<Inputs, Outputs> {
         // Another table is another subscription; events and filter change in place.
         return diffInputs(olds as never, news as never, INPUTS, ["table", "backend"]);
     }
-
-    private readonly crud = auditedCrud<Inputs, Outputs>({
-        type: "RealtimeSubscription",
-        inputs: INPUTS,
-        backends: BACKENDS,
-        id: (outs) => outs.subscriptionId,
-    });
-    configure = this.crud.configure;
-    create = this.crud.create;
-    read = this.crud.read;
-    update = this.crud.update;
-    delete = this.crud.delete;
 }
 
 /** The implementation the serialized shell forwards to, in the provider process. */

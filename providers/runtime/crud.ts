@@ -101,3 +101,23 @@ export function auditedCrud<I extends Managed, O extends I>(spec: CrudSpec<I, O>
             }),
     };
 }
+
+/**
+ * The base of every flow-nexus provider: configure, create, read, update and
+ * delete come from {@link auditedCrud}; a resource's own module adds the
+ * `check` and `diff` that are its own.
+ */
+export abstract class AuditedProvider<I extends Managed, O extends I> implements pulumi.dynamic.ResourceProvider<I, O> {
+    readonly configure: ReturnType<typeof auditedCrud<I, O>>["configure"];
+    readonly create: ReturnType<typeof auditedCrud<I, O>>["create"];
+    readonly read: ReturnType<typeof auditedCrud<I, O>>["read"];
+    readonly update: ReturnType<typeof auditedCrud<I, O>>["update"];
+    readonly delete: ReturnType<typeof auditedCrud<I, O>>["delete"];
+
+    constructor(spec: CrudSpec<I, O>) {
+        ({ configure: this.configure, create: this.create, read: this.read, update: this.update, delete: this.delete } = auditedCrud(spec));
+    }
+
+    abstract check(olds: I, news: I): Promise<pulumi.dynamic.CheckResult<I>>;
+    abstract diff(id: string, olds: O, news: I): Promise<pulumi.dynamic.DiffResult>;
+}

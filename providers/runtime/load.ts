@@ -14,48 +14,23 @@ import * as path from "path";
 
 type ProviderModule = { provider: pulumi.dynamic.ResourceProvider };
 
-/**
- * Requires a TypeScript module from the provider process. Each file is
- * transpiled once and cached by content under ~/.cache/flow-nexus/ts, so a
- * provider process starts in milliseconds and loads the compiler only after
- * an edit. Where `.ts` files already load (a test runner), it just requires.
- */
+// Plain JavaScript, so that a Node.js process can `--require` it before it
+// can load any TypeScript (ts-register.js); the serialized shell carries it.
+const { installTypeScriptHook } = require("./ts-hook") as { installTypeScriptHook(): void };
+
+/** Requires a TypeScript module from the provider process. */
 export function loadModule<T>(file: string): T {
-    if (!require.extensions[".ts"]) {
-        const fs = require("fs");
-        const path = require("path");
-        const crypto = require("crypto");
-        const os = require("os");
-        const cacheDir = path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), ".cache"), "flow-nexus", "ts");
-        let ts: typeof import("typescript") | undefined;
-        require.extensions[".ts"] = (module: NodeModule, filename: string) => {
-            const source: string = fs.readFileSync(filename, "utf8");
-            const key = crypto.createHash("sha256").update(filename).update("\0").update(source).digest("hex");
-            const cached = path.join(cacheDir, `${key}.js`);
-            let js: string;
-            try {
-                js = fs.readFileSync(cached, "utf8");
-            } catch {
-                ts ??= require("typescript") as typeof import("typescript");
-                js = ts.transpileModule(source, {
-                    fileName: filename,
-                    compilerOptions: {
-                        module: ts.ModuleKind.CommonJS,
-                        target: ts.ScriptTarget.ES2022,
-                        useDefineForClassFields: false,
-                        esModuleInterop: true,
-                        inlineSourceMap: true,
-                    },
-                }).outputText;
-                fs.mkdirSync(cacheDir, { recursive: true });
-                const tmp = `${cached}.${process.pid}`;
-                fs.writeFileSync(tmp, js);
-                fs.renameSync(tmp, cached);
-            }
-            (module as unknown as { _compile(code: string, file: string): void })._compile(js, filename);
-        };
-    }
+    installTypeScriptHook();
     return require(file) as T;
+}
+
+/**
+ * The `--require` script that gives a Node.js process the same TypeScript
+ * loading, for the sandbox supervisors and the watchdogs (ts-node would keep
+ * the whole compiler in each of them) and for the Pulumi program itself.
+ */
+export function typeScriptRegister(): string {
+    return path.join(__dirname, "ts-register.js");
 }
 
 /**

@@ -33,6 +33,7 @@ import { recordSandboxUsage, requireCredits } from "../billing/ledger";
 import { runRefill } from "../billing/refill";
 import { writeFileAtomic } from "../runtime/files";
 import type { BillingRef } from "../runtime/lineage";
+import { typeScriptRegister } from "../runtime/load";
 import { fingerprint } from "./fingerprint";
 import type { Inputs, Isolation, Outputs, SandboxBackend } from "./resource";
 
@@ -291,7 +292,7 @@ async function startSupervisor(dir: string): Promise<ProcessRef> {
     // The provider process loads TypeScript its own way; the supervisor, a plain node, through ts-node.
     const ref = await spawnDetached(
         process.execPath,
-        ["--require", require.resolve("ts-node/register/transpile-only"), path.join(__dirname, "supervisor.ts"), dir],
+        ["--enable-source-maps", "--require", typeScriptRegister(), path.join(__dirname, "supervisor.ts"), dir],
         {
             cwd: dir,
             env: {

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { all, backendKind, billingRef, checkProps, integer, oneOf, optional, stringMap, text } from "../runtime/check";
-import { auditedCrud, Backend } from "../runtime/crud";
+import { AuditedProvider, Backend } from "../runtime/crud";
 import { cloudCredentials } from "../runtime/credentials";
 import { diffInputs } from "../runtime/diff";
 import { BackendRef, BillingRef, lineageTags, Tags } from "../runtime/lineage";
@@ -101,7 +101,16 @@ export function withDefaults(news: Inputs): Inputs {
     };
 }
 
-class Provider implements pulumi.dynamic.ResourceProvider<Inputs, Outputs> {
+class Provider extends AuditedProvider<Inputs, Outputs> {
+    constructor() {
+        super({
+            type: "Sandbox",
+            inputs: INPUTS,
+            backends,
+            id: (outs) => outs.sandboxId,
+        });
+    }
+
     async check(_olds: Inputs, news: Inputs): Promise<pulumi.dynamic.CheckResult<Inputs>> {
         const inputs = withDefaults(news);
         return { inputs, failures: checkProps(inputs as unknown as Record<string, unknown>, rules) };
@@ -111,18 +120,6 @@ class Provider implements pulumi.dynamic.ResourceProvider<Inputs, Outputs> {
         const cloud = olds.backend?.kind === "cloud" && news.backend?.kind === "cloud";
         return diffInputs(olds as never, news as never, INPUTS, cloud ? CLOUD_REPLACE_ON : REPLACE_ON);
     }
-
-    private readonly crud = auditedCrud<Inputs, Outputs>({
-        type: "Sandbox",
-        inputs: INPUTS,
-        backends,
-        id: (outs) => outs.sandboxId,
-    });
-    configure = this.crud.configure;
-    create = this.crud.create;
-    read = this.crud.read;
-    update = this.crud.update;
-    delete = this.crud.delete;
 }
 
 /** The implementation the serialized shell forwards to, in the provider process. */

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { all, backendKind, checkProps, list, text } from "../runtime/check";
-import { auditedCrud, Backend } from "../runtime/crud";
+import { AuditedProvider, Backend } from "../runtime/crud";
 import { cloudCredentials } from "../runtime/credentials";
 import { diffInputs } from "../runtime/diff";
 import { BackendRef, lineageTags, Tags } from "../runtime/lineage";
@@ -87,7 +87,16 @@ export function appendOnlyViolation(olds: Migration[], news: Migration[]): strin
     return undefined;
 }
 
-class Provider implements pulumi.dynamic.ResourceProvider<Inputs, Outputs> {
+class Provider extends AuditedProvider<Inputs, Outputs> {
+    constructor() {
+        super({
+            type: "DatabaseSchema",
+            inputs: INPUTS,
+            backends: BACKENDS,
+            id: (outs) => outs.schema,
+        });
+    }
+
     async check(olds: Partial<Inputs>, news: Inputs): Promise<pulumi.dynamic.CheckResult<Inputs>> {
         const failures = checkProps(news as unknown as Record<string, unknown>, rules);
         // Only a schema that stays the same has applied migrations to protect.
@@ -102,18 +111,6 @@ class Provider implements pulumi.dynamic.ResourceProvider<Inputs, Outputs> {
         // A new schema name is a new schema; appended migrations apply in place.
         return diffInputs(olds as never, news as never, INPUTS, ["schema", "backend"]);
     }
-
-    private readonly crud = auditedCrud<Inputs, Outputs>({
-        type: "DatabaseSchema",
-        inputs: INPUTS,
-        backends: BACKENDS,
-        id: (outs) => outs.schema,
-    });
-    configure = this.crud.configure;
-    create = this.crud.create;
-    read = this.crud.read;
-    update = this.crud.update;
-    delete = this.crud.delete;
 }
 
 /** The implementation the serialized shell forwards to, in the provider process. */

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { all, backendKind, boolean, checkProps, integer, list, optional, text } from "../runtime/check";
-import { auditedCrud, Backend } from "../runtime/crud";
+import { AuditedProvider, Backend } from "../runtime/crud";
 import { cloudCredentials } from "../runtime/credentials";
 import { diffInputs } from "../runtime/diff";
 import { BackendRef, lineageTags, Tags } from "../runtime/lineage";
@@ -49,7 +49,17 @@ export const rules = {
     backend: all(backendKind(["local", "cloud"]), cloudCredentials(["supabaseUrl", "supabaseServiceRoleKey", "databaseUrl"])),
 };
 
-class Provider implements pulumi.dynamic.ResourceProvider<Inputs, Outputs> {
+class Provider extends AuditedProvider<Inputs, Outputs> {
+    constructor() {
+        super({
+            type: "StorageBucket",
+            inputs: INPUTS,
+            // Loaded on first use, so a preview never loads the Supabase SDK.
+            backends: { local: async () => (await import("./local")).backend, cloud: async () => (await import("./supabase")).backend },
+            id: (outs) => outs.bucketId,
+        });
+    }
+
     async check(_olds: Inputs, news: Inputs): Promise<pulumi.dynamic.CheckResult<Inputs>> {
         const inputs: Inputs = {
             ...news,
@@ -65,19 +75,6 @@ class Provider implements pulumi.dynamic.ResourceProvider<Inputs, Outputs> {
         // The name is the bucket's identity: a new name is a new bucket.
         return diffInputs(olds as never, news as never, INPUTS, ["name", "backend"]);
     }
-
-    private readonly crud = auditedCrud<Inputs, Outputs>({
-        type: "StorageBucket",
-        inputs: INPUTS,
-        // Loaded on first use, so a preview never loads the Supabase SDK.
-        backends: { local: async () => (await import("./local")).backend, cloud: async () => (await import("./supabase")).backend },
-        id: (outs) => outs.bucketId,
-    });
-    configure = this.crud.configure;
-    create = this.crud.create;
-    read = this.crud.read;
-    update = this.crud.update;
-    delete = this.crud.delete;
 }
 
 /** The implementation the serialized shell forwards to, in the provider process. */

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { all, backendKind, checkProps, optional, stringMap, text } from "../runtime/check";
-import { auditedCrud, Backend } from "../runtime/crud";
+import { AuditedProvider, Backend } from "../runtime/crud";
 import { cloudCredentials } from "../runtime/credentials";
 import { diffInputs } from "../runtime/diff";
 import { BackendRef, lineageTags, Tags } from "../runtime/lineage";
@@ -56,7 +56,17 @@ export const rules = {
     backend: all(backendKind(["local", "cloud"]), cloudCredentials(["supabaseUrl", "supabaseServiceRoleKey", "databaseUrl"])),
 };
 
-class Provider implements pulumi.dynamic.ResourceProvider<Inputs, Outputs> {
+class Provider extends AuditedProvider<Inputs, Outputs> {
+    constructor() {
+        super({
+            type: "PlatformUser",
+            inputs: INPUTS,
+            // Loaded on first use, so a preview never loads the Supabase SDK.
+            backends: { local: async () => (await import("./local")).backend, cloud: async () => (await import("./supabase")).backend },
+            id: (outs) => outs.userId,
+        });
+    }
+
     async check(_olds: Inputs, news: Inputs): Promise<pulumi.dynamic.CheckResult<Inputs>> {
         const inputs: Inputs = { ...news, metadata: news.metadata ?? {} };
         return { inputs, failures: checkProps(inputs as unknown as Record<string, unknown>, rules) };
@@ -66,19 +76,6 @@ class Provider implements pulumi.dynamic.ResourceProvider<Inputs, Outputs> {
         // The email is the account's identity; a password or profile change updates it.
         return diffInputs(olds as never, news as never, INPUTS, ["email", "backend"], true);
     }
-
-    private readonly crud = auditedCrud<Inputs, Outputs>({
-        type: "PlatformUser",
-        inputs: INPUTS,
-        // Loaded on first use, so a preview never loads the Supabase SDK.
-        backends: { local: async () => (await import("./local")).backend, cloud: async () => (await import("./supabase")).backend },
-        id: (outs) => outs.userId,
-    });
-    configure = this.crud.configure;
-    create = this.crud.create;
-    read = this.crud.read;
-    update = this.crud.update;
-    delete = this.crud.delete;
 }
 
 /** The implementation the serialized shell forwards to, in the provider process. */

@@ -28,6 +28,29 @@ interface Run {
     stderr: string;
 }
 
+/** Runs `flow-nexus <args>` in `cwd`, and resolves to how it ended. */
+function runCli(args: string[], env: NodeJS.ProcessEnv, cwd: string): Promise<Run> {
+    return new Promise((resolve, reject) => {
+        const child = spawn(process.execPath, [BIN, ...args], { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
+        let stdout = "";
+        let stderr = "";
+        child.stdout.on("data", (c: Buffer) => (stdout += c));
+        child.stderr.on("data", (c: Buffer) => (stderr += c));
+        child.on("error", reject);
+        child.on("close", (code) => resolve({ code: code ?? 1, stdout, stderr }));
+    });
+}
+
+/** The environment that points the CLI at a test stack's throwaway backend. */
+function envOf(stack: TestStack): NodeJS.ProcessEnv {
+    return {
+        ...process.env,
+        PULUMI_HOME: path.join(stack.workDir, "home"),
+        PULUMI_BACKEND_URL: `file://${path.join(stack.workDir, "state")}`,
+        PULUMI_CONFIG_PASSPHRASE: PASSPHRASE,
+    };
+}
+
 describe("cli: flow-nexus against the dev stack on the real engine", function () {
     let stack: TestStack;
     let dataDir: string;
@@ -36,17 +59,7 @@ describe("cli: flow-nexus against the dev stack on the real engine", function ()
     let scratch: string;
 
     /** Runs `flow-nexus <args>` from a folder outside the project, as a user would. */
-    function cli(args: string[]): Promise<Run> {
-        return new Promise((resolve, reject) => {
-            const child = spawn(process.execPath, [BIN, ...args], { cwd: scratch, env, stdio: ["ignore", "pipe", "pipe"] });
-            let stdout = "";
-            let stderr = "";
-            child.stdout.on("data", (c: Buffer) => (stdout += c));
-            child.stderr.on("data", (c: Buffer) => (stderr += c));
-            child.on("error", reject);
-            child.on("close", (code) => resolve({ code: code ?? 1, stdout, stderr }));
-        });
-    }
+    const cli = (args: string[]) => runCli(args, env, scratch);
 
     /** The last line a failed command printed: one line, never a stack trace. */
     function oneLineError(run: Run): string {
@@ -64,12 +77,7 @@ describe("cli: flow-nexus against the dev stack on the real engine", function ()
             env: { PULUMI_CONFIG_PASSPHRASE: PASSPHRASE },
         });
         dataDir = path.join(PROJECT_DIR, ".flow-nexus", "stacks", stack.name);
-        env = {
-            ...process.env,
-            PULUMI_HOME: path.join(stack.workDir, "home"),
-            PULUMI_BACKEND_URL: `file://${path.join(stack.workDir, "state")}`,
-            PULUMI_CONFIG_PASSPHRASE: PASSPHRASE,
-        };
+        env = envOf(stack);
     });
     after(async function () {
         if (stack) {
@@ -280,11 +288,44 @@ describe("cli: flow-nexus against the dev stack on the real engine", function ()
 
     it("destroy then leaves nothing behind: no data folder, no database", async function () {
         await stack.removeConfig("flow-nexus:sandbox.template");
-        await stack.setConfig("flow-nexus:storage.forceDestroy", "true");
         await stack.up();
         await stack.destroy();
         assert.equal(await exists(dataDir), false, `${dataDir} is removed`);
         const gone = await cli(["status", "--stack", stack.name]);
         assert.equal(gone.code, 3);
+    });
+});
+
+describe("cli: stacks prune on a throwaway backend", function () {
+    let stack: TestStack;
+
+    before(async function () {
+        stack = await TestStack.create(PROJECT_DIR, { env: { PULUMI_CONFIG_PASSPHRASE: PASSPHRASE } });
+    });
+    after(async function () {
+        await stack?.dispose();
+    });
+
+    it("lists, then destroys and removes, the stacks with the prefix older than the age; keeps the others", async function () {
+        const env = envOf(stack);
+        const prune = (...flags: string[]) => runCli(["stacks", "prune", "--prefix", stack.name, ...flags, "--json"], env, os.tmpdir());
+        const young = await prune("--older-than", "1h");
+        assert.equal(young.code, 0, young.stderr);
+        assert.deepEqual(JSON.parse(young.stdout).stacks, [{ stack: stack.name, action: "kept: updated recently" }]);
+
+        await new Promise((resolve) => setTimeout(resolve, 1500));
+        const dry = await prune("--older-than", "1s", "--dry-run");
+        assert.deepEqual(JSON.parse(dry.stdout).stacks.map((s: any) => [s.stack, s.action]), [[stack.name, "would destroy"]]);
+        assert.ok((await stack.run(["stack", "ls", "--json"])).stdout.includes(`"${stack.name}"`), "a dry run removes nothing");
+
+        const run = await prune("--older-than", "1s");
+        assert.equal(run.code, 0, run.stderr);
+        assert.deepEqual(JSON.parse(run.stdout).stacks.map((s: any) => [s.stack, s.action]), [[stack.name, "destroyed"]]);
+        assert.equal((await stack.run(["stack", "ls", "--json"])).stdout.includes(`"${stack.name}"`), false, "the stack is removed");
+        assert.equal(await exists(path.join(PROJECT_DIR, `Pulumi.${stack.name}.yaml`)), false, "and its config file");
+
+        const none = await runCli(["stacks", "prune", "--older-than", "7d"], env, os.tmpdir());
+        assert.equal(none.code, 2);
+        assert.match(none.stderr, /^flow-nexus: flow-nexus stacks prune needs --prefix <prefix>, e\.g\. review-$/m);
     });
 });

@@ -1,0 +1,20 @@
+#!/usr/bin/env node
+// The `flow-nexus` command: loads the TypeScript CLI with the project's cached
+// transpilation (type checking is `npm run typecheck`'s job, not every run's).
+"use strict";
+
+require("../providers/runtime/ts-register.js");
+
+// A reader that goes away (`flow-nexus audit | head`) is not an error.
+process.stdout.on("error", (err) => {
+    if (err.code === "EPIPE") process.exit(0);
+    throw err;
+});
+
+require("./main.ts")
+    .main(process.argv.slice(2))
+    .then((code) => {
+        process.exitCode = code;
+        // Open handles (a database client's socket, a follow timer) must not keep a finished command alive.
+        setTimeout(() => process.exit(code), 200).unref();
+    });

@@ -1,0 +1,11 @@
+/** Every command, in the order `flow-nexus --help` lists them. */
+import type { Command } from "../context";
+import { audit } from "./audit";
+import { billing } from "./billing";
+import { cleanup } from "./cleanup";
+import { docs } from "./docs";
+import { logs } from "./logs";
+import { prune } from "./stacks";
+import { status } from "./status";
+
+export const COMMANDS: Command[] = [status, logs, audit, ...billing, cleanup, docs, prune];
