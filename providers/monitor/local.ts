@@ -12,8 +12,8 @@ import * as path from "path";
 import type { Client } from "pg";
 import { logTail } from "../deployment/local";
 import { createTables, withDatabase } from "../runtime/postgres";
-import { isAlive, ProcessRef, signalPids, spawnDetached, stopGroup, waitUntil } from "../runtime/process";
-import { typeScriptRegister } from "../runtime/load";
+import { isAlive, ProcessRef, signalPids, stopGroup, waitUntil } from "../runtime/process";
+import { spawnTypeScriptProcess } from "../runtime/load";
 import type { Inputs, MonitorBackend, Outputs } from "./resource";
 
 const MONITOR_OBJECTS = ["flow_nexus.monitors", "flow_nexus.monitor_checks", "flow_nexus.monitor_checks_by_monitor", "flow_nexus.monitor_alerts"];
@@ -183,20 +183,7 @@ async function startWatchdog(dataDir: string, monitorId: string): Promise<Proces
     await fs.mkdir(dir, { recursive: true });
     await fs.rm(readyFile(dir), { force: true });
     const logFile = path.join(dir, "watchdog.log");
-    // The provider process loads TypeScript its own way; the watchdog, a plain node, through ts-node.
-    const ref = await spawnDetached(
-        process.execPath,
-        ["--enable-source-maps", "--require", typeScriptRegister(), path.join(__dirname, "watchdog.ts"), path.resolve(dataDir), monitorId],
-        {
-            cwd: dir,
-            env: {
-                PATH: process.env.PATH ?? "/usr/bin:/bin",
-                TS_NODE_SKIP_PROJECT: "true",
-                TS_NODE_COMPILER_OPTIONS: JSON.stringify({ module: "commonjs", target: "ES2022", esModuleInterop: true }),
-            },
-            logFile,
-        },
-    );
+    const ref = await spawnTypeScriptProcess(path.join(__dirname, "watchdog.ts"), [path.resolve(dataDir), monitorId], { cwd: dir, logFile });
     const ready = async () => (await fs.readFile(readyFile(dir), "utf8").catch(() => "")) === String(ref.pid);
     await waitUntil(async () => (await ready()) || !isAlive(ref), 60_000, 100);
     if (!(await ready())) {

@@ -11,6 +11,7 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
+import type { ProcessRef } from "./process";
 
 type ProviderModule = { provider: pulumi.dynamic.ResourceProvider };
 
@@ -54,4 +55,18 @@ export function forwardingProvider(file: string): pulumi.dynamic.ResourceProvide
         update: async (id, olds, news) => target().update!(id, olds, news),
         delete: async (id, props) => target().delete!(id, props),
     };
+}
+
+/**
+ * Starts one of the platform's long-running TypeScript processes (a sandbox
+ * supervisor, a watchdog): detached, so it outlives the provider process,
+ * with a minimal environment and its output in `logFile`.
+ */
+export async function spawnTypeScriptProcess(entry: string, args: readonly string[], opts: { cwd: string; logFile: string }): Promise<ProcessRef> {
+    const { spawnDetached } = await import("./process");
+    return spawnDetached(process.execPath, ["--enable-source-maps", "--require", typeScriptRegister(), entry, ...args], {
+        cwd: opts.cwd,
+        env: { PATH: process.env.PATH ?? "/usr/bin:/bin" },
+        logFile: opts.logFile,
+    });
 }

@@ -33,7 +33,7 @@ import { recordSandboxUsage, requireCredits } from "../billing/ledger";
 import { runRefill } from "../billing/refill";
 import { writeFileAtomic } from "../runtime/files";
 import type { BillingRef } from "../runtime/lineage";
-import { typeScriptRegister } from "../runtime/load";
+import { spawnTypeScriptProcess } from "../runtime/load";
 import { fingerprint } from "./fingerprint";
 import type { Inputs, Isolation, Outputs, SandboxBackend } from "./resource";
 
@@ -289,20 +289,7 @@ async function destroy(dir: string, sandboxId: string): Promise<void> {
 
 async function startSupervisor(dir: string): Promise<ProcessRef> {
     const logFile = path.join(dir, "logs", "supervisor.log");
-    // The provider process loads TypeScript its own way; the supervisor, a plain node, through ts-node.
-    const ref = await spawnDetached(
-        process.execPath,
-        ["--enable-source-maps", "--require", typeScriptRegister(), path.join(__dirname, "supervisor.ts"), dir],
-        {
-            cwd: dir,
-            env: {
-                PATH: process.env.PATH ?? "/usr/bin:/bin",
-                TS_NODE_SKIP_PROJECT: "true",
-                TS_NODE_COMPILER_OPTIONS: JSON.stringify({ module: "commonjs", target: "ES2022", esModuleInterop: true }),
-            },
-            logFile,
-        },
-    );
+    const ref = await spawnTypeScriptProcess(path.join(__dirname, "supervisor.ts"), [dir], { cwd: dir, logFile });
     await waitUntil(() => existsSync(readyFile(dir)) || !isAlive(ref), 30_000, 100);
     if (!existsSync(readyFile(dir))) {
         if (isAlive(ref)) await stopGroup(ref);
