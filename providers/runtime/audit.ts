@@ -89,11 +89,28 @@ export async function audited<T>(
     }
     const result = await operation();
     await append(backend, tags, entry);
-    if (entry.action === "delete") {
-        await releaseLease(dataDir, leaseOf(result));
-        await removeEmptyFolders(dataDir);
-    }
+    if (entry.action === "delete") await giveBack(dataDir, leaseOf(result));
     return result;
+}
+
+/**
+ * A resource its backend found gone (and refresh drops from state) gives its
+ * lease back, as its delete would have.
+ */
+export async function forgotten(backend: BackendRef, tags: Tags, id: string): Promise<void> {
+    if (backend.kind === "local") await giveBack(backend.dataDir!, `${tags["flow-nexus:urn"]}#${id}`);
+}
+
+/**
+ * Gives a lease back. With the last one the stack has no local resource
+ * left: its database is gone (releaseLease), and so is the rest of its data
+ * folder (alert files, logs), which belonged to those resources.
+ */
+async function giveBack(dataDir: string, lease: string): Promise<void> {
+    await releaseLease(dataDir, lease);
+    const databaseLeft = await fs.stat(path.join(dataDir, "postgres")).then(() => true, () => false);
+    if (databaseLeft) await removeEmptyFolders(dataDir);
+    else await fs.rm(dataDir, { recursive: true, force: true });
 }
 
 /** Removes the stack's data folder's empty subfolders, and the folder itself once empty. */

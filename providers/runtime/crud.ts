@@ -7,7 +7,7 @@
  * errors with their stacks, and a cloud SDK's error may quote a credential.
  */
 import type * as pulumi from "@pulumi/pulumi";
-import { audited } from "./audit";
+import { audited, forgotten } from "./audit";
 import { configureCredentials, scrubError } from "./credentials";
 import { changedInputs } from "./diff";
 import type { BackendRef, Tags } from "./lineage";
@@ -82,7 +82,9 @@ export function auditedCrud<I extends Managed, O extends I>(spec: CrudSpec<I, O>
             scrubbed(async () => {
                 if (!state) return {};
                 const outs = await (await backendFor(state.backend)).read(id, state);
-                return outs ? { id, props: plain(outs) } : {};
+                if (outs) return { id, props: plain(outs) };
+                await forgotten(state.backend, state.tags, id);
+                return {};
             }),
 
         update: (id: string, olds: O, news: I): Promise<pulumi.dynamic.UpdateResult<O>> =>

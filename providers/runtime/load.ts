@@ -28,7 +28,7 @@ export function loadModule<T>(file: string): T {
 /**
  * The `--require` script that gives a Node.js process the same TypeScript
  * loading, for the sandbox supervisors and the watchdogs (ts-node would keep
- * the whole compiler in each of them) and for the Pulumi program itself.
+ * the whole compiler in each of them).
  */
 export function typeScriptRegister(): string {
     return path.join(__dirname, "ts-register.js");

@@ -1,4 +1,4 @@
 // `node --require` this to load TypeScript with flow-nexus's cached
-// transpilation (./ts-hook.js): the Pulumi program (Pulumi.yaml's nodeargs),
-// the sandbox supervisors and the watchdogs.
+// transpilation (./ts-hook.js): the sandbox supervisors, the watchdogs and
+// the CLI.
 require("./ts-hook").installTypeScriptHook();
