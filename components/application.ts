@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
-import { Deployment, DeploymentArgs } from "../providers/deployment";
+import { Deployment, DeploymentArgs } from "../providers/deployment/resource";
 import { BackendRef } from "../providers/runtime/lineage";
-import { Sandbox } from "../providers/sandbox";
+import { Sandbox } from "../providers/sandbox/resource";
 
 /** The arguments of {@link Application}. */
 export interface ApplicationArgs {

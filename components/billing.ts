@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { AutoRefill, AutoRefillArgs } from "../providers/billing";
+import { AutoRefill, AutoRefillArgs } from "../providers/billing/resource";
 import { BackendRef, BillingRef } from "../providers/runtime/lineage";
 
 /** The arguments of {@link Billing}. */

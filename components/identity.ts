@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { BackendRef } from "../providers/runtime/lineage";
-import { PlatformUser, Profile } from "../providers/user";
+import { PlatformUser, Profile } from "../providers/user/resource";
 
 /** The arguments of {@link Identity}. */
 export interface IdentityArgs {

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import { Deployment } from "../providers/deployment";
-import { AlertChannel, Monitor, Thresholds } from "../providers/monitor";
+import { Deployment } from "../providers/deployment/resource";
+import { AlertChannel, Monitor, Thresholds } from "../providers/monitor/resource";
 import { BackendRef } from "../providers/runtime/lineage";
 
 /** The arguments of {@link Operations}. */

@@ -1,9 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
-import { RealtimeSubscription } from "../providers/realtime";
+import { RealtimeSubscription } from "../providers/realtime/resource";
 import { BackendRef } from "../providers/runtime/lineage";
-import { Sandbox, SandboxArgs } from "../providers/sandbox";
-import { DatabaseSchema, Migration } from "../providers/schema";
-import { StorageBucket, StorageBucketArgs } from "../providers/storage";
+import { Sandbox, SandboxArgs } from "../providers/sandbox/resource";
+import { DatabaseSchema, Migration } from "../providers/schema/resource";
+import { StorageBucket, StorageBucketArgs } from "../providers/storage/resource";
 
 /** The arguments of {@link Services}. */
 export interface ServicesArgs {

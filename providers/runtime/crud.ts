@@ -7,10 +7,12 @@
  * errors with their stacks, and a cloud SDK's error may quote a credential.
  */
 import type * as pulumi from "@pulumi/pulumi";
-import { audited, forgotten } from "./audit";
 import { configureCredentials, scrubError } from "./credentials";
 import { changedInputs } from "./diff";
 import type { BackendRef, Tags } from "./lineage";
+
+/** The audit log and its database, loaded on first use: a program (or a preview) never needs them. */
+const auditLog = () => import("./audit");
 
 /** What a backend implements for one resource type. */
 export interface Backend<I, O> {
@@ -74,6 +76,7 @@ export function auditedCrud<I extends Managed, O extends I>(spec: CrudSpec<I, O>
             scrubbed(async () => {
                 const backend = await backendFor(inputs.backend);
                 const entry = { type: spec.type, action: "create", changed: spec.inputs } as const;
+                const { audited } = await auditLog();
                 const outs = await audited(inputs.backend, inputs.tags, entry, () => backend.create(inputs), spec.id);
                 return { id: spec.id(outs), outs: plain(outs) };
             }),
@@ -83,7 +86,7 @@ export function auditedCrud<I extends Managed, O extends I>(spec: CrudSpec<I, O>
                 if (!state) return {};
                 const outs = await (await backendFor(state.backend)).read(id, state);
                 if (outs) return { id, props: plain(outs) };
-                await forgotten(state.backend, state.tags, id);
+                await (await auditLog()).forgotten(state.backend, state.tags, id);
                 return {};
             }),
 
@@ -92,6 +95,7 @@ export function auditedCrud<I extends Managed, O extends I>(spec: CrudSpec<I, O>
                 const backend = await backendFor(news.backend);
                 const changed = changedInputs(olds as never, news as never, spec.inputs);
                 const entry = { type: spec.type, action: "update", changed } as const;
+                const { audited } = await auditLog();
                 return { outs: plain(await audited(news.backend, news.tags, entry, () => backend.update(id, olds, news), id)) };
             }),
 
@@ -99,6 +103,7 @@ export function auditedCrud<I extends Managed, O extends I>(spec: CrudSpec<I, O>
             scrubbed(async () => {
                 const backend = await backendFor(state.backend);
                 const entry = { type: spec.type, action: "delete", changed: [] } as const;
+                const { audited } = await auditLog();
                 await audited(state.backend, state.tags, entry, () => backend.delete(id, state), id);
             }),
     };
