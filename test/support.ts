@@ -4,10 +4,17 @@ import * as os from "os";
 import * as path from "path";
 import type * as pulumi from "@pulumi/pulumi";
 import type { Tags } from "../providers/runtime/lineage";
+import { removePostgres } from "../providers/runtime/postgres";
 
 /** A fresh stack data folder under the system's temp folder. */
 export async function tempDataDir(): Promise<string> {
     return fs.mkdtemp(path.join(os.tmpdir(), "flow-nexus-test-"));
+}
+
+/** Stops a stack data folder's Postgres (if it runs) and removes the folder: a test's teardown. */
+export async function removeStackData(dataDir: string): Promise<void> {
+    await removePostgres(dataDir);
+    await fs.rm(dataDir, { recursive: true, force: true });
 }
 
 /** Lineage tags as a program would pass them, for a resource `name` of `type`. */

@@ -3,7 +3,6 @@
  * Postgres, with the local payment processor.
  */
 import { strict as assert } from "assert";
-import { promises as fs } from "fs";
 import {
     balance,
     credit,
@@ -17,8 +16,8 @@ import {
 import { localProcessor, PaymentProcessor, setDeclineNext } from "../../providers/billing/processor";
 import { runRefill } from "../../providers/billing/refill";
 import { provider } from "../../providers/billing/resource";
-import { removePostgres, withDatabase } from "../../providers/runtime/postgres";
-import { asEngine, rejection, tempDataDir, testTags } from "../support";
+import { withDatabase } from "../../providers/runtime/postgres";
+import { asEngine, rejection, removeStackData, tempDataDir, testTags } from "../support";
 
 const refills = asEngine(provider);
 
@@ -45,8 +44,7 @@ describe("providers: AutoRefill, the ledger and the refill run on the local back
         dataDir = await tempDataDir();
     });
     after(async function () {
-        await removePostgres(dataDir);
-        await fs.rm(dataDir, { recursive: true, force: true });
+        await removeStackData(dataDir);
     });
 
     it("create grants initialCredits once and reports the balance; create and update never charge", async function () {

@@ -3,13 +3,12 @@
  * engine calls them, against the real embedded Postgres.
  */
 import { strict as assert } from "assert";
-import { promises as fs } from "fs";
 import { provider as realtimeProvider } from "../../providers/realtime/resource";
-import { acquireLease, removePostgres, withDatabase } from "../../providers/runtime/postgres";
+import { acquireLease, withDatabase } from "../../providers/runtime/postgres";
 import { appendOnlyViolation, provider as schemaProvider } from "../../providers/schema/resource";
 import { provider as userProvider } from "../../providers/user/resource";
 import { verifyPassword } from "../../providers/user";
-import { asEngine, rejection, tempDataDir, testTags } from "../support";
+import { asEngine, rejection, removeStackData, tempDataDir, testTags } from "../support";
 
 const users = asEngine(userProvider);
 const schemas = asEngine(schemaProvider);
@@ -30,8 +29,7 @@ describe("providers: PlatformUser on the local backend", function () {
         dataDir = await tempDataDir();
     });
     after(async function () {
-        await removePostgres(dataDir);
-        await fs.rm(dataDir, { recursive: true, force: true });
+        await removeStackData(dataDir);
     });
 
     it("check names a malformed email and a short password", async function () {
@@ -102,8 +100,7 @@ describe("providers: DatabaseSchema on the local backend", function () {
         dataDir = await tempDataDir();
     });
     after(async function () {
-        await removePostgres(dataDir);
-        await fs.rm(dataDir, { recursive: true, force: true });
+        await removeStackData(dataDir);
     });
 
     it("check refuses an empty migration, a bad schema name, and an edit of an applied migration", async function () {
@@ -175,8 +172,7 @@ describe("providers: RealtimeSubscription on the local backend", function () {
         await withDatabase(dataDir, (c) => c.query("create schema chat; create table chat.messages (id int primary key, body text)"));
     });
     after(async function () {
-        await removePostgres(dataDir);
-        await fs.rm(dataDir, { recursive: true, force: true });
+        await removeStackData(dataDir);
     });
 
     it("check names bad events and filters", async function () {

@@ -9,11 +9,10 @@ import * as net from "net";
 import * as path from "path";
 import { readDeployment } from "../../providers/deployment/local";
 import { Inputs, Outputs, provider } from "../../providers/deployment/resource";
-import { removePostgres } from "../../providers/runtime/postgres";
 import { groupMembers, isListening, processesWithEnv, signalGroup, waitUntil } from "../../providers/runtime/process";
 import { SANDBOX_MARKER } from "../../providers/sandbox/local";
 import { Outputs as SandboxOutputs, provider as sandboxProvider } from "../../providers/sandbox/resource";
-import { asEngine, rejection, tempDataDir, testTags } from "../support";
+import { asEngine, rejection, removeStackData, tempDataDir, testTags } from "../support";
 
 const deployments = asEngine(provider);
 const sandboxes = asEngine(sandboxProvider);
@@ -92,8 +91,7 @@ describe("providers: Deployment (local)", function () {
     after(async function () {
         for (const deployment of live) await deployments.delete(deployment.deploymentId, deployment);
         if (sandbox) await sandboxes.delete(sandbox.sandboxId, sandbox);
-        await removePostgres(dataDir);
-        await fs.rm(dataDir, { recursive: true, force: true });
+        await removeStackData(dataDir);
     });
 
     it("deploys the node-http template: GET healthUrl answers 200 and the page shows APP_MESSAGE", async function () {

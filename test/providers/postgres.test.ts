@@ -3,9 +3,9 @@ import { execFileSync } from "child_process";
 import { promises as fs } from "fs";
 import * as path from "path";
 import { audited, readAuditLog } from "../../providers/runtime/audit";
-import { acquireLease, databaseUrl, ensurePostgres, releaseLease, removePostgres, withDatabase } from "../../providers/runtime/postgres";
+import { acquireLease, databaseUrl, ensurePostgres, releaseLease, withDatabase } from "../../providers/runtime/postgres";
 import { processRef } from "../../providers/runtime/process";
-import { exists, tempDataDir, testTags } from "../support";
+import { exists, removeStackData, tempDataDir, testTags } from "../support";
 
 function postmasterPid(dataDir: string): number {
     return Number(execFileSync("head", ["-1", path.join(dataDir, "postgres", "data", "postmaster.pid")], { encoding: "utf8" }));
@@ -18,8 +18,7 @@ describe("providers: the embedded Postgres runtime", function () {
         dataDir = await tempDataDir();
     });
     after(async function () {
-        await removePostgres(dataDir);
-        await fs.rm(dataDir, { recursive: true, force: true });
+        await removeStackData(dataDir);
     });
 
     it("starts a real server on demand, with the platform database", async function () {
@@ -71,8 +70,7 @@ describe("providers: the audit log", function () {
         dataDir = await tempDataDir();
     });
     after(async function () {
-        await removePostgres(dataDir);
-        await fs.rm(dataDir, { recursive: true, force: true });
+        await removeStackData(dataDir);
     });
 
     it("records create, update and delete with the changed properties and no values", async function () {

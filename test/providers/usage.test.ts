@@ -8,10 +8,9 @@ import { promises as fs } from "fs";
 import * as path from "path";
 import { balance, credit, history } from "../../providers/billing/ledger";
 import { provider as deploymentProvider } from "../../providers/deployment/resource";
-import { removePostgres } from "../../providers/runtime/postgres";
 import { meterUsage, readRecord, sandboxDir } from "../../providers/sandbox/local";
 import { provider as sandboxProvider } from "../../providers/sandbox/resource";
-import { asEngine, exists, rejection, tempDataDir, testTags } from "../support";
+import { asEngine, exists, rejection, removeStackData, tempDataDir, testTags } from "../support";
 
 const sandboxes = asEngine(sandboxProvider);
 const deployments = asEngine(deploymentProvider);
@@ -38,8 +37,7 @@ describe("providers: billing of sandboxes and deployments (local)", function () 
     });
     after(async function () {
         for (const s of live) await sandboxes.delete(s.sandboxId, s);
-        await removePostgres(dataDir);
-        await fs.rm(dataDir, { recursive: true, force: true });
+        await removeStackData(dataDir);
     });
 
     it("a billed sandbox on an empty account fails before anything starts, saying how to add credits", async function () {
