@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { DataGuard } from "../providers/guard/resource";
 import { BackendRef } from "../providers/runtime/lineage";
 import { Application, ApplicationArgs } from "./application";
 import { Billing, BillingArgs } from "./billing";
@@ -20,6 +21,8 @@ export interface FlowNexusPlatformArgs {
     readonly operations: Omit<OperationsArgs, "deployment" | "backend">;
     /** Where each service lives: `local` (the stack's data folder) or `cloud`. */
     readonly backends: PlatformBackends;
+    /** How a refused destroy names each data holder's forceDestroy setting (the stack config keys). Default: the resource alone. */
+    readonly forceDestroySettings?: { readonly storage?: string; readonly database?: string; readonly billing?: string };
 }
 
 /** The backend of each service of the platform. */
@@ -49,6 +52,8 @@ export class FlowNexusPlatform extends pulumi.ComponentResource {
     public readonly billing: Billing;
     /** True when every phase's gate holds (memory key flow-nexus/workflow-complete). */
     public readonly workflowComplete: pulumi.Output<boolean>;
+    /** Deleted first on destroy: refuses it, before anything goes, while a data holder would lose data. */
+    public readonly guard: DataGuard;
 
     constructor(name: string, args: FlowNexusPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
         super("flownexus:platform:FlowNexusPlatform", name, {}, opts);
@@ -75,6 +80,21 @@ export class FlowNexusPlatform extends pulumi.ComponentResource {
             { ...args.operations, deployment: this.application.deployment, backend: backends.sandbox },
             { parent: this },
         );
+        const { bucket, schema } = this.services;
+        const { autoRefill } = this.billing;
+        const settings = args.forceDestroySettings ?? {};
+        this.guard = new DataGuard(
+            `${name}-data-guard`,
+            {
+                holders: [
+                    { type: "StorageBucket", name: bucket.urn.apply(nameOf), setting: settings.storage, state: { name: bucket.name, forceDestroy: bucket.forceDestroy, backend: bucket.backend } },
+                    { type: "DatabaseSchema", name: schema.urn.apply(nameOf), setting: settings.database, state: { schema: schema.schema, forceDestroy: schema.forceDestroy, backend: schema.backend, tags: schema.tags } },
+                    { type: "AutoRefill", name: autoRefill.urn.apply(nameOf), setting: settings.billing, state: { account: autoRefill.account, forceDestroy: autoRefill.forceDestroy, backend: autoRefill.backend } },
+                ],
+            },
+            // Every resource of the platform, so that a destroy deletes the guard before any of them.
+            { parent: this, dependsOn: [this.identity, this.billing, this.services, this.application, this.operations] },
+        );
         this.workflowComplete = pulumi
             .all([this.identity.complete, this.services.complete, this.application.complete, this.operations.complete, this.billing.complete])
             .apply((phases) => phases.every(Boolean));
@@ -87,4 +107,9 @@ export class FlowNexusPlatform extends pulumi.ComponentResource {
             workflowComplete: this.workflowComplete,
         });
     }
+}
+
+/** The name part of a URN. */
+function nameOf(urn: string): string {
+    return urn.slice(urn.lastIndexOf("::") + 2);
 }

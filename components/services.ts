@@ -12,7 +12,12 @@ export interface ServicesArgs {
     /** The storage bucket, less its backend. */
     readonly storage: Omit<StorageBucketArgs, "backend">;
     /** The application schema and its append-only migrations. */
-    readonly database: { readonly schema: pulumi.Input<string>; readonly migrations: pulumi.Input<pulumi.Input<Migration>[]> };
+    readonly database: {
+        readonly schema: pulumi.Input<string>;
+        readonly migrations: pulumi.Input<pulumi.Input<Migration>[]>;
+        /** Drop the schema's rows with it. Default false: a schema whose tables hold rows is kept. */
+        readonly forceDestroy?: pulumi.Input<boolean>;
+    };
     /** The table (in the schema) whose changes stream to subscribers, its events (default every event) and filter. */
     readonly realtime: { readonly table: pulumi.Input<string>; readonly events?: pulumi.Input<pulumi.Input<"INSERT" | "UPDATE" | "DELETE" | "*">[]>; readonly filter?: pulumi.Input<string> };
     /** Where the sandbox, the bucket and the database live. */

@@ -66,20 +66,18 @@ function pulumiOnPath(minimum) {
 /** A key for what the build depends on, so an edit to the host rebuilds. */
 function sourceKey() {
     const hash = createHash("sha256");
-    const files = ["go.mod", "go.sum", ...fs.readdirSync(path.join(engineDir, "langhost")).map((f) => `langhost/${f}`)];
+    const files = ["go.mod", "go.sum", ...["langhost", "plugin"].flatMap((d) => fs.readdirSync(path.join(engineDir, d)).map((f) => `${d}/${f}`))];
     for (const file of files.sort()) {
         hash.update(file).update(fs.readFileSync(path.join(engineDir, file)));
     }
-    // The dynamic-provider script is copied from @pulumi/pulumi: a new SDK refreshes it.
-    hash.update(fs.readFileSync(dynamicProviderScript()));
     return hash.digest("hex").slice(0, 12);
 }
 
-/** The dynamic-provider plugin: a small script that @pulumi/pulumi ships. */
-function dynamicProviderScript() {
-    const script = path.join(projectDir, "node_modules", "@pulumi", "pulumi", "pulumi-resource-pulumi-nodejs");
-    if (!fs.existsSync(script)) throw new Error("node_modules/@pulumi/pulumi is missing: run `npm ci` first");
-    return script;
+/** A key for the CLI alone: it depends on the pinned modules, not on our host. */
+function cliKey() {
+    const hash = createHash("sha256");
+    for (const file of ["go.mod", "go.sum"]) hash.update(fs.readFileSync(path.join(engineDir, file)));
+    return hash.digest("hex").slice(0, 12);
 }
 
 function goAvailable() {
@@ -94,15 +92,26 @@ function buildEngine(version, binDir, log) {
     const go = (args) => execFileSync("go", args, { cwd: engineDir, env, stdio: ["ignore", "inherit", "inherit"] });
     const common = ["build", "-trimpath", "-tags", "osusergo,grpcnotrace"];
 
-    log(`building the Pulumi CLI v${version} from its Go modules (first run on this machine only)…`);
-    go([...common, "-ldflags", `-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v${version}`,
-        "-o", path.join(staging, "pulumi"), "github.com/pulumi/pulumi/pkg/v3/cmd/pulumi"]);
+    // The CLI is kept on its own: an edit to our host rebuilds only the host.
+    const cli = path.join(cacheRoot(), `cli-v${version}-${cliKey()}`, "pulumi");
+    if (!fs.existsSync(cli)) {
+        log(`building the Pulumi CLI v${version} from its Go modules (first run on this machine only)…`);
+        fs.mkdirSync(path.dirname(cli), { recursive: true });
+        go([...common, "-ldflags", `-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v${version}`,
+            "-o", `${cli}.partial-${process.pid}`, "github.com/pulumi/pulumi/pkg/v3/cmd/pulumi"]);
+        fs.renameSync(`${cli}.partial-${process.pid}`, cli);
+    }
+    fs.copyFileSync(cli, path.join(staging, "pulumi"));
+    fs.chmodSync(path.join(staging, "pulumi"), 0o755);
     log("building the Node.js language host (engine/langhost)…");
     go([...common, "-ldflags", `-s -w -X main.version=${version}`,
         "-o", path.join(staging, "pulumi-language-nodejs"), "./langhost"]);
 
-    fs.copyFileSync(dynamicProviderScript(), path.join(staging, "pulumi-resource-pulumi-nodejs"));
-    fs.chmodSync(path.join(staging, "pulumi-resource-pulumi-nodejs"), 0o755);
+    // The dynamic-provider plugin: @pulumi/pulumi's script, made to exit with the engine.
+    for (const file of fs.readdirSync(path.join(engineDir, "plugin"))) {
+        fs.copyFileSync(path.join(engineDir, "plugin", file), path.join(staging, file));
+        fs.chmodSync(path.join(staging, file), 0o755);
+    }
 
     fs.rmSync(binDir, { recursive: true, force: true });
     fs.renameSync(staging, binDir);

@@ -24,10 +24,29 @@ const workspaceDir = path.join(projectDir, ".flow-nexus");
  */
 export const DEV_PASSPHRASE = "flow-nexus-dev-only";
 
+/** Logs the workspace's PULUMI_HOME keeps: every pulumi command writes one. */
+const KEPT_LOGS = { newest: 50, maxAgeDays: 7 };
+
+/** Removes the logs of `logsDir` beyond the newest `newest`, and any older than `maxAgeDays`. */
+export function pruneLogs(logsDir, { newest, maxAgeDays } = KEPT_LOGS, now = Date.now()) {
+    let files;
+    try {
+        files = fs.readdirSync(logsDir).filter((f) => f.endsWith(".log"));
+    } catch {
+        return 0;
+    }
+    const dated = files.map((f) => ({ file: path.join(logsDir, f), mtime: fs.statSync(path.join(logsDir, f)).mtimeMs })).sort((a, b) => b.mtime - a.mtime);
+    const old = dated.filter((f, i) => i >= newest || now - f.mtime > maxAgeDays * 86_400_000);
+    for (const { file } of old) fs.rmSync(file, { force: true });
+    return old.length;
+}
+
 /** The environment that points pulumi at the local workspace. */
 export function localEnv(binDir, base = process.env) {
     fs.mkdirSync(path.join(workspaceDir, "state"), { recursive: true });
     fs.mkdirSync(path.join(workspaceDir, "home"), { recursive: true });
+    // Only the workspace's own PULUMI_HOME: a user's own is theirs to keep.
+    if (!base.PULUMI_HOME) pruneLogs(path.join(workspaceDir, "home", "logs"));
     return {
         ...base,
         PATH: `${binDir}${path.delimiter}${base.PATH ?? ""}`,

@@ -28,7 +28,7 @@ export interface RawConfig {
         ports?: number;
     };
     storage?: { bucket?: string; public?: boolean; fileSizeLimit?: number; allowedMimeTypes?: string[]; forceDestroy?: boolean };
-    database?: { schema?: string; migrations?: Migration[] };
+    database?: { schema?: string; migrations?: Migration[]; forceDestroy?: boolean };
     realtime?: { table?: string; events?: string[]; filter?: string };
     app?: {
         template?: string;
@@ -55,6 +55,7 @@ export interface RawConfig {
         monthlyLimitUsd?: number;
         initialCredits?: number;
         creditsPerSandboxHour?: number;
+        forceDestroy?: boolean;
     };
 }
 
@@ -75,7 +76,7 @@ export interface PlatformConfig {
         ports: number;
     };
     storage: { name: string; public: boolean; fileSizeLimit: number; allowedMimeTypes: string[]; forceDestroy: boolean };
-    database: { schema: string; migrations: Migration[] };
+    database: { schema: string; migrations: Migration[]; forceDestroy: boolean };
     realtime: { table: string; events: Array<(typeof EVENTS)[number]>; filter?: string };
     app: {
         source: Source;
@@ -101,6 +102,7 @@ export interface PlatformConfig {
         monthlyLimitUsd?: number;
         initialCredits: number;
         creditsPerSandboxHour: number;
+        forceDestroy: boolean;
     };
 }
 
@@ -160,7 +162,11 @@ export function platformConfig(
             allowedMimeTypes: raw.storage?.allowedMimeTypes ?? [],
             forceDestroy: raw.storage?.forceDestroy ?? false,
         },
-        database: { schema: raw.database?.schema ?? "app", migrations: raw.database?.migrations ?? migrations() },
+        database: {
+            schema: raw.database?.schema ?? "app",
+            migrations: raw.database?.migrations ?? migrations(),
+            forceDestroy: raw.database?.forceDestroy ?? false,
+        },
         realtime: {
             table: raw.realtime?.table ?? "messages",
             events: (raw.realtime?.events ?? ["*"]) as PlatformConfig["realtime"]["events"],
@@ -196,6 +202,7 @@ export function platformConfig(
             monthlyLimitUsd: raw.billing && "monthlyLimitUsd" in raw.billing ? (raw.billing.monthlyLimitUsd ?? undefined) : 50,
             initialCredits: raw.billing?.initialCredits ?? 100,
             creditsPerSandboxHour: raw.billing?.creditsPerSandboxHour ?? 1,
+            forceDestroy: raw.billing?.forceDestroy ?? false,
         },
     };
 
@@ -206,7 +213,7 @@ export function platformConfig(
             : ["flow-nexus:password must be set, as a secret: pulumi config set --secret flow-nexus:password <12 to 72 characters>"]),
         ...problems("sandbox", config.sandbox, only(sandboxRules, ["template", "timeoutSeconds", "envs", "metadata", "onTimeout", "startupScript", "ports"])),
         ...problems("storage", config.storage, only(storageRules, ["name", "public", "fileSizeLimit", "allowedMimeTypes", "forceDestroy"]), { name: "bucket" }),
-        ...problems("database", config.database, only(schemaRules, ["schema", "migrations"])),
+        ...problems("database", config.database, only(schemaRules, ["schema", "migrations", "forceDestroy"])),
         ...problems("realtime", { ...config.realtime, table: `${config.database.schema}.${config.realtime.table}` }, only(realtimeRules, ["table", "events", "filter"])),
         ...problems(
             "app",
@@ -220,7 +227,7 @@ export function platformConfig(
         ...Object.keys(raw.backends ?? {})
             .filter((s) => !SERVICES.includes(s as Service))
             .map((s) => `flow-nexus:backends.${s} is not a service: the services are ${SERVICES.join(", ")}`),
-        ...problems("billing", config.billing, only(billingRules, ["enabled", "thresholdCredits", "refillAmountUsd", "monthlyLimitUsd", "initialCredits", "creditsPerSandboxHour"])),
+        ...problems("billing", config.billing, only(billingRules, ["enabled", "thresholdCredits", "refillAmountUsd", "monthlyLimitUsd", "initialCredits", "creditsPerSandboxHour", "forceDestroy"])),
         ...(config.billing.monthlyLimitUsd !== undefined && config.billing.monthlyLimitUsd < config.billing.refillAmountUsd
             ? [`flow-nexus:billing.monthlyLimitUsd must be at least one refill (refillAmountUsd ${config.billing.refillAmountUsd}) (got ${config.billing.monthlyLimitUsd})`]
             : []),

@@ -6,10 +6,15 @@ import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
 import { FlowNexusPlatform } from "../components";
 import { BackendRef } from "../providers/runtime/lineage";
-import { ConfigError, platformConfig, RawConfig, Service, SERVICES } from "./config";
+import { ConfigError, PlatformConfig, platformConfig, RawConfig, Service, SERVICES } from "./config";
 import { memoryKeys } from "./memory";
+import { leafValues, SecretPaths, secretPaths, valueAt } from "./secrets";
 
 const config = new pulumi.Config("flow-nexus");
+// Which keys hold a secret: @pulumi/pulumi has it, but its runtime index does not re-export it.
+const { isConfigSecret } = require("@pulumi/pulumi/runtime/config") as { isConfigSecret(key: string): boolean };
+
+const SECTIONS = ["user", "sandbox", "storage", "database", "realtime", "app", "monitoring", "billing", "backends"] as const;
 
 function readConfig(): RawConfig {
     const section = <K extends keyof RawConfig>(key: K) => config.getObject<RawConfig[K]>(key);
@@ -29,21 +34,61 @@ function readConfig(): RawConfig {
 /** The stack's data folder: where every local backend keeps its state. */
 const dataDir = path.resolve(__dirname, "..", ".flow-nexus", "stacks", pulumi.getStack());
 
-let settings;
+const projectDir = path.resolve(__dirname, "..");
+const raw = readConfig();
+const secrets = secretPaths({ namespace: "flow-nexus", sections: SECTIONS, isSecret: isConfigSecret, projectDir, stack: pulumi.getStack() });
+
+let settings: PlatformConfig;
 try {
-    settings = platformConfig(readConfig(), {
+    if (secrets.backends) throw new ConfigError(["flow-nexus:backends cannot hold secrets: it says where each service runs (set credentials as their own keys)"]);
+    settings = platformConfig(raw, {
         // The password stays wrapped as a secret: config checks that it is set,
         // the PlatformUser's check checks its length.
         passwordSet: config.getSecret("password") !== undefined,
-        projectDir: path.resolve(__dirname, ".."),
+        projectDir,
         // Locally, alerts land in a file of the stack's data folder unless config names a webhook.
         defaultAlerts: [{ type: "file", path: path.join(dataDir, "alerts.jsonl") }],
     });
 } catch (err) {
-    // A RunError prints only its message: the list of bad keys.
-    if (err instanceof ConfigError) throw new pulumi.RunError(err.message);
+    // A RunError prints only its message: the list of bad keys, with no secret value quoted.
+    if (err instanceof ConfigError) throw new pulumi.RunError(scrubSecrets(err.message, raw, secrets));
     throw err;
 }
+
+/** A message with every secret config value in it replaced by [secret]. */
+function scrubSecrets(message: string, config: RawConfig, paths: SecretPaths): string {
+    const values = Object.entries(paths).flatMap(([section, inSection]) => {
+        const value = config[section as keyof RawConfig];
+        return inSection.includes("*") ? leafValues(value) : inSection.flatMap((p) => leafValues(valueAt(value, p)));
+    });
+    return values.sort((a, b) => b.length - a.length).reduce((m, v) => m.split(v).join("[secret]"), message);
+}
+
+/** Where a config path's first key lands in the validated settings, where the names differ. */
+const SETTING_OF: Partial<Record<keyof PlatformConfig, Record<string, string>>> = {
+    storage: { bucket: "name" },
+    app: { template: "source", directory: "source" },
+    monitoring: { consecutiveFailures: "thresholds", latencyMs: "thresholds" },
+};
+
+/** A section whose settings may be secrets. */
+type Secretive<T> = { [K in keyof T]: T[K] | pulumi.Output<NonNullable<T[K]>> };
+
+/** The section with each setting that holds a secret config leaf wrapped as a Pulumi secret. */
+function withSecrets<S extends keyof PlatformConfig>(section: S): Secretive<PlatformConfig[S]> {
+    const values = settings[section] as Record<string, unknown>;
+    const paths = secrets[section];
+    if (!paths) return values as Secretive<PlatformConfig[S]>;
+    const fields = paths.includes("*") ? Object.keys(values) : paths.map((p) => p.split(/[.[]/)[0]).map((k) => SETTING_OF[section]?.[k] ?? k);
+    const wrapped = { ...values };
+    for (const field of new Set(fields)) if (wrapped[field] !== undefined) wrapped[field] = pulumi.secret(wrapped[field]);
+    return wrapped as Secretive<PlatformConfig[S]>;
+}
+
+const user = withSecrets("user");
+const sandbox = withSecrets("sandbox");
+const storage = withSecrets("storage");
+const database = withSecrets("database");
 
 const backendOf = (service: Service): BackendRef =>
     settings.backends[service] === "cloud" ? { kind: "cloud" } : { kind: "local", dataDir };
@@ -51,29 +96,29 @@ const backends = Object.fromEntries(SERVICES.map((s) => [s, backendOf(s)])) as R
 
 const platform = new FlowNexusPlatform("flow-nexus", {
     identity: {
-        email: settings.user.email,
+        email: user.email,
         password: config.requireSecret("password"),
-        fullName: settings.user.fullName,
-        metadata: settings.user.metadata,
+        fullName: user.fullName,
+        metadata: user.metadata,
         settings: {
             project: pulumi.getProject(),
             stack: pulumi.getStack(),
             backends: settings.backends,
-            sandboxTemplate: settings.sandbox.template,
-            bucket: settings.storage.name,
-            schema: settings.database.schema,
+            sandboxTemplate: sandbox.template,
+            bucket: storage.name,
+            schema: database.schema,
         },
     },
-    services: {
-        sandbox: settings.sandbox,
-        storage: settings.storage,
-        database: settings.database,
-        realtime: settings.realtime,
-    },
-    application: settings.app,
-    operations: settings.monitoring,
-    billing: settings.billing,
+    services: { sandbox, storage, database, realtime: withSecrets("realtime") },
+    application: withSecrets("app"),
+    operations: withSecrets("monitoring"),
+    billing: withSecrets("billing"),
     backends,
+    forceDestroySettings: {
+        storage: "flow-nexus:storage.forceDestroy",
+        database: "flow-nexus:database.forceDestroy",
+        billing: "flow-nexus:billing.forceDestroy",
+    },
 });
 
 const { identity, services, application, operations, billing } = platform;

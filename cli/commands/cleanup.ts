@@ -19,7 +19,7 @@ import { dataDirOf } from "../outputs";
 /** Removal order: what needs the database (apps' locks, monitors' rows) before the database itself. */
 const ORDER: ObjectKind[] = ["app", "monitor", "sandbox", "bucket", "database"];
 
-interface StackReport {
+export interface StackReport {
     stack: string;
     /** False: the backend has no such stack any more (everything in its folder is an orphan). */
     exists: boolean;
@@ -30,7 +30,7 @@ interface StackReport {
 }
 
 /** Why a lock stops cleanup, and what to do: a lock whose process died here needs `pulumi cancel`. */
-function lockMessage(stack: string, locks: StackLock[]): string {
+export function lockMessage(stack: string, locks: StackLock[]): string {
     const lock = locks[0];
     const who = `pid ${lock.pid} on ${lock.hostname}${lock.timestamp ? ` since ${formatTime(lock.timestamp)}` : ""}`;
     // Only a lock taken on this machine can be checked for a live process.
@@ -50,7 +50,7 @@ async function stackNames(ctx: Context): Promise<string[]> {
     return (await fs.readdir(root, { withFileTypes: true }).catch(() => [])).filter((e) => e.isDirectory()).map((e) => e.name).sort();
 }
 
-async function cleanStack(ctx: Context, stack: string, project: string): Promise<StackReport> {
+export async function cleanStack(ctx: Context, stack: string, project: string): Promise<StackReport> {
     const dryRun = ctx.flag("dry-run");
     // The program names the folder by the stack's own name (pulumi.getStack()), never org/project/.
     const dataDir = dataDirOf(ctx.projectDir, stack.split("/").at(-1)!);

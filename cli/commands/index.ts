@@ -5,7 +5,8 @@ import { billing } from "./billing";
 import { cleanup } from "./cleanup";
 import { docs } from "./docs";
 import { logs } from "./logs";
+import { recover } from "./recover";
 import { prune } from "./stacks";
 import { status } from "./status";
 
-export const COMMANDS: Command[] = [status, logs, audit, ...billing, cleanup, docs, prune];
+export const COMMANDS: Command[] = [status, logs, audit, ...billing, cleanup, recover, docs, prune];

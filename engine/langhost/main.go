@@ -34,6 +34,8 @@ func main() {
 		}
 	}
 
+	exitWithEngine(engineAddress)
+
 	node, err := exec.LookPath("node")
 	if err != nil {
 		fatal(fmt.Errorf("could not find node on the PATH: %w", err))

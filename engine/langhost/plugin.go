@@ -86,9 +86,10 @@ func stream(cmd *exec.Cmd, sendOut, sendErr func([]byte) error) (int32, error) {
 	if err != nil {
 		return 0, err
 	}
-	if err := cmd.Start(); err != nil {
+	if err := track(cmd); err != nil {
 		return 0, err
 	}
+	defer untrack(cmd)
 
 	// gRPC streams allow one sender at a time.
 	var mu sync.Mutex

@@ -69,7 +69,12 @@ func (h *host) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.R
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
 
 	var exitErr *exec.ExitError
-	switch err := cmd.Run(); {
+	err = track(cmd)
+	if err == nil {
+		err = cmd.Wait()
+		untrack(cmd)
+	}
+	switch {
 	case err == nil:
 		return &pulumirpc.RunResponse{}, nil
 	case errors.As(err, &exitErr) && exitErr.ExitCode() == exitAfterReportedError:

@@ -6,7 +6,7 @@
  * `initialCredits` is granted once, by reference.
  */
 import type { Client } from "pg";
-import { withDatabase } from "../runtime/postgres";
+import { databaseDown, withDatabase } from "../runtime/postgres";
 import { balanceOf, ensureLedger, INITIAL_CREDITS_REFERENCE, insertEntry, monthOf, paymentsIn, withAccountLock } from "./ledger";
 import { deletePolicy, readPolicy, RefillPolicy, spentUsdCents, writePolicy } from "./refill";
 import type { Inputs, Outputs, RefillBackend } from "./resource";
@@ -66,6 +66,8 @@ async function save(inputs: Inputs, owners: string[], grant: boolean): Promise<O
 }
 
 export const backend: RefillBackend = {
+    down: (_id, state) => databaseDown(state.backend),
+
     create: (inputs) => save(inputs, [inputs.tags["flow-nexus:urn"]], true),
 
     async read(_id, state) {
@@ -80,6 +82,18 @@ export const backend: RefillBackend = {
 
     // A renamed resource (an alias) keeps its policy: both URNs own it.
     update: (_id, olds, news) => save(news, [olds.tags["flow-nexus:urn"], news.tags["flow-nexus:urn"]], false),
+
+    // Locally the ledger lives in the stack's own Postgres, which goes with
+    // the stack's last resource: payments recorded there are history to keep.
+    async held(state) {
+        if (state.backend.kind !== "local") return undefined;
+        return withDatabase(state.backend, async (client) => {
+            await ensureLedger(client);
+            const { rows } = await client.query<{ n: string }>("select count(*) as n from flow_nexus.payments where account = $1", [state.account]);
+            const n = Number(rows[0].n);
+            return n > 0 ? `the ledger of account ${state.account} holds ${n} payment${n === 1 ? "" : "s"}` : undefined;
+        });
+    },
 
     async delete(_id, state) {
         // The ledger and the payments stay: money history is not the policy's to delete.

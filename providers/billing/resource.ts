@@ -26,6 +26,8 @@ export interface Inputs {
     initialCredits: number;
     /** What an hour of a running sandbox costs, for usage tracking. */
     creditsPerSandboxHour: number;
+    /** Let the stack's local ledger go with it even when it records payments. */
+    forceDestroy: boolean;
     backend: BackendRef;
     tags: Tags;
 }
@@ -53,6 +55,7 @@ const INPUTS = [
     "monthlyLimitUsd",
     "initialCredits",
     "creditsPerSandboxHour",
+    "forceDestroy",
     "backend",
     "tags",
 ] as const;
@@ -82,6 +85,7 @@ export const rules = {
         typeof value === "number" && Number.isFinite(value) && value >= 0 && value <= 1000
             ? undefined
             : `must be a number of credits from 0 to 1000 (got ${JSON.stringify(value)})`,
+    forceDestroy: boolean(),
     backend: all(backendKind(["local", "cloud"]), cloudCredentials(["stripeSecretKey", "databaseUrl"])),
 };
 
@@ -93,6 +97,7 @@ export function withDefaults(news: Partial<Inputs>): Inputs {
         refillAmountUsd: news.refillAmountUsd ?? 10,
         initialCredits: news.initialCredits ?? 0,
         creditsPerSandboxHour: news.creditsPerSandboxHour ?? 1,
+        forceDestroy: news.forceDestroy ?? false,
     };
 }
 
@@ -149,6 +154,8 @@ export interface AutoRefillArgs {
     readonly initialCredits?: pulumi.Input<Inputs["initialCredits"]>;
     /** Credits an hour of a running sandbox costs. Default 1. */
     readonly creditsPerSandboxHour?: pulumi.Input<Inputs["creditsPerSandboxHour"]>;
+    /** Let a local ledger that records payments go with the stack. Default false: destroy keeps it. */
+    readonly forceDestroy?: pulumi.Input<Inputs["forceDestroy"]>;
     /** Which backend keeps the ledger. */
     readonly backend: pulumi.Input<BackendRef>;
 }
@@ -167,6 +174,8 @@ export class AutoRefill extends pulumi.dynamic.Resource {
     public readonly refillAmountUsd!: pulumi.Output<number>;
     public readonly monthlyLimitUsd!: pulumi.Output<number>;
     public readonly creditsPerSandboxHour!: pulumi.Output<number>;
+    public readonly forceDestroy!: pulumi.Output<boolean>;
+    public readonly backend!: pulumi.Output<BackendRef>;
     public readonly status!: pulumi.Output<Outputs["status"]>;
     public readonly balance!: pulumi.Output<number>;
     public readonly monthlySpentUsd!: pulumi.Output<number>;
@@ -178,7 +187,7 @@ export class AutoRefill extends pulumi.dynamic.Resource {
     constructor(name: string, args: AutoRefillArgs, opts?: pulumi.CustomResourceOptions) {
         const tags = lineageTags(name, TYPE, opts?.parent);
         // Inputs with defaults are seeded too: a key missing from props gets no output.
-        const defaulted = { enabled: undefined, refillAmountUsd: undefined, monthlyLimitUsd: undefined, creditsPerSandboxHour: undefined };
+        const defaulted = { enabled: undefined, refillAmountUsd: undefined, monthlyLimitUsd: undefined, creditsPerSandboxHour: undefined, forceDestroy: undefined };
         const props = { ...defaulted, ...args, tags, status: undefined, balance: undefined, monthlySpentUsd: undefined, customerId: undefined, paymentMethodReady: undefined };
         super(shell, name, props, opts, "flownexus", "AutoRefill");
     }

@@ -16,7 +16,8 @@ import * as https from "https";
 import * as path from "path";
 import { requireCredits } from "../billing/ledger";
 import { readJson, writeFileAtomic } from "../runtime/files";
-import { groupMembers, isAlive, isListening, processRef, ProcessRef, stopGroup, waitUntil } from "../runtime/process";
+import { withFileLock } from "../runtime/lock";
+import { groupMembers, isListening, ProcessRef, stopGroup, waitUntil } from "../runtime/process";
 import { readSandbox, runInSandbox, sandboxDir, SandboxInfo } from "../sandbox/local";
 import type { DeploymentBackend, Inputs, Outputs } from "./resource";
 import { copyDirectory, sourceDir } from "./source";
@@ -75,33 +76,9 @@ async function writeDeployment(record: DeploymentRecord): Promise<void> {
     await writeFileAtomic(path.join(record.appDir, RECORD), JSON.stringify(record, null, 2), 0o600);
 }
 
-/** Runs `fn` holding the app's lock; a lock whose holder died is taken over. */
-async function withLock<T>(file: string, fn: () => Promise<T>): Promise<T> {
-    const me = processRef(process.pid)!;
-    await fs.mkdir(path.dirname(file), { recursive: true });
-    let holder: ProcessRef | undefined;
-    const acquired = await waitUntil(
-        async () => {
-            try {
-                await fs.writeFile(file, JSON.stringify(me), { flag: "wx" });
-                return true;
-            } catch (err) {
-                if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
-                holder = await readJson<ProcessRef>(file).catch(() => undefined);
-                // A killed pulumi run or watchdog leaves its lock behind.
-                if (holder && !isAlive(holder)) await fs.rm(file, { force: true });
-                return false;
-            }
-        },
-        LOCK_WAIT_MS,
-        200,
-    );
-    if (!acquired) throw new Error(`the app is being changed by process ${holder?.pid} (lock ${file}); try again when it is done`);
-    try {
-        return await fn();
-    } finally {
-        await fs.rm(file, { force: true });
-    }
+/** Runs `fn` holding the app's lock; a lock whose holder died (a killed run or watchdog) is taken over. */
+function withLock<T>(file: string, fn: () => Promise<T>): Promise<T> {
+    return withFileLock(file, fn, { waitMs: LOCK_WAIT_MS, what: "the app is being changed: its lock" });
 }
 
 /** How one HTTP GET went. */
@@ -386,12 +363,18 @@ export const backend: DeploymentBackend = {
 
     async read(id, state) {
         const dataDir = state.backend.dataDir!;
-        if (!(await readSandbox(dataDir, state.sandboxId))) return undefined;
+        // Gone with its sandbox's folder; a sandbox that is only down keeps it, unhealthy.
         const record = await readDeployment(deploymentDir(dataDir, state.sandboxId, id));
         if (!record) return undefined;
-        if (await isHealthy(record)) return { ...state, status: "healthy" };
+        if ((await readSandbox(dataDir, state.sandboxId)) && (await isHealthy(record))) return { ...state, status: "healthy" };
         // An empty hash differs from the source's, so the next `up` redeploys in place.
         return { ...state, status: "unhealthy", sourceHash: "" };
+    },
+
+    async down(id, state) {
+        const record = await readDeployment(deploymentDir(state.backend.dataDir!, state.sandboxId, id));
+        const running = record?.process !== undefined && groupMembers(record.process).length > 0;
+        return record && !running ? `the app of deployment ${record.deploymentId} is not running` : undefined;
     },
 
     async update(id, _olds, news) {

@@ -7,12 +7,12 @@
  * are in `<dataDir>/monitors/<monitorId>/`.
  */
 import { randomBytes } from "crypto";
-import { promises as fs } from "fs";
+import { existsSync, promises as fs } from "fs";
 import * as path from "path";
 import type { Client } from "pg";
 import { logTail } from "../deployment/local";
-import { createTables, withDatabase } from "../runtime/postgres";
-import { isAlive, ProcessRef, signalPids, stopGroup, waitUntil } from "../runtime/process";
+import { createTables, databaseDown, withDatabase } from "../runtime/postgres";
+import { isAlive, pidRunning, ProcessRef, signalPids, stopGroup, waitUntil } from "../runtime/process";
 import { spawnTypeScriptProcess } from "../runtime/load";
 import type { Inputs, MonitorBackend, Outputs } from "./resource";
 
@@ -233,6 +233,14 @@ async function remove(dataDir: string, monitorId: string): Promise<void> {
 }
 
 export const backend: MonitorBackend = {
+    async down(id, state) {
+        const database = await databaseDown(state.backend);
+        if (database) return database;
+        // Down, not gone: its folder is there and its watchdog is not.
+        if (!existsSync(monitorDir(state.backend.dataDir!, id)) || pidRunning(state.watchdogPid, id)) return undefined;
+        return `the watchdog of monitor ${id} is not running`;
+    },
+
     async create(inputs) {
         const dataDir = inputs.backend.dataDir!;
         const monitorId = await withDatabase(dataDir, async (client) => {

@@ -9,7 +9,7 @@
  */
 import { randomBytes } from "crypto";
 import type { Client } from "pg";
-import { createTables, transaction, withDatabase } from "../runtime/postgres";
+import { createTables, databaseDown, transaction, withDatabase } from "../runtime/postgres";
 import type { Inputs, Outputs, SubscriptionBackend } from "./resource";
 
 const PUBLICATION = "supabase_realtime";
@@ -67,6 +67,8 @@ async function save(client: Client, id: string, inputs: Inputs): Promise<Outputs
 }
 
 export const backend: SubscriptionBackend = {
+    down: (_id, state) => databaseDown(state.backend),
+
     async create(inputs) {
         return withDatabase(inputs.backend, async (client) => {
             await createTables(client, TABLE, ["flow_nexus.realtime_subscriptions"]);

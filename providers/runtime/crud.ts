@@ -9,6 +9,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { configureCredentials, scrubError } from "./credentials";
 import { changedInputs } from "./diff";
+import { DataKeptError } from "./errors";
 import type { BackendRef, Tags } from "./lineage";
 
 /** The audit log and its database, loaded on first use: a program (or a preview) never needs them. */
@@ -22,12 +23,29 @@ export interface Backend<I, O> {
     update(id: string, olds: O, news: I): Promise<O>;
     /** Deleting what is already gone succeeds. */
     delete(id: string, state: O): Promise<void>;
+    /**
+     * What deleting the object would lose (`bucket x holds 3 objects`), or
+     * undefined when it holds nothing; only backends of data holders have it.
+     */
+    held?(state: O): Promise<string | undefined>;
+    /** Whether deleting was allowed after the state was written (a replacement's forceDestroy). */
+    forced?(state: O): Promise<boolean>;
+    /**
+     * Why the object is down though it exists (its process died: a reboot,
+     * an OOM kill), or undefined while it runs. Cheap: every `diff` asks, and
+     * a down object is updated, which starts it again.
+     */
+    down?(id: string, state: O): Promise<string | undefined>;
 }
+
+export { DataKeptError };
 
 /** The inputs every flow-nexus resource has. */
 export interface Managed {
     backend: BackendRef;
     tags: Tags;
+    /** Data holders only: delete their data with them. */
+    forceDestroy?: boolean;
 }
 
 export interface CrudSpec<I extends Managed, O extends I> {
@@ -69,8 +87,19 @@ export function auditedCrud<I extends Managed, O extends I>(spec: CrudSpec<I, O>
         if (!load) throw new Error(`${spec.type} has no ${ref.kind} backend`);
         return load();
     };
+    /** What deleting would lose and nothing allows losing, or undefined. */
+    const refusal = async (state: O): Promise<string | undefined> => {
+        const backend = await backendFor(state.backend);
+        if (!backend.held || state.forceDestroy || (await backend.forced?.(state))) return undefined;
+        return backend.held(state);
+    };
     return {
         configure: configureCredentials,
+        refusal: (state: O) => scrubbed(() => refusal(state)),
+
+        // Only local objects die with the machine; cloud ones are the service's to keep up.
+        down: (id: string, state: O) =>
+            scrubbed(async () => (state.backend?.kind === "local" && state.backend.dataDir ? (await backendFor(state.backend)).down?.(id, state) : undefined)),
 
         create: (inputs: I): Promise<pulumi.dynamic.CreateResult<O>> =>
             scrubbed(async () => {
@@ -103,6 +132,11 @@ export function auditedCrud<I extends Managed, O extends I>(spec: CrudSpec<I, O>
             scrubbed(async () => {
                 const backend = await backendFor(state.backend);
                 const entry = { type: spec.type, action: "delete", changed: [] } as const;
+                // Data the user did not ask to lose stops the delete before anything goes.
+                const held = await refusal(state);
+                if (held) {
+                    throw new DataKeptError(`${held}: nothing was deleted. Set forceDestroy: true on it (and run up) to delete it with its data, or empty it first.`);
+                }
                 const { audited } = await auditLog();
                 await audited(state.backend, state.tags, entry, () => backend.delete(id, state), id);
             }),
@@ -120,9 +154,24 @@ export abstract class AuditedProvider<I extends Managed, O extends I> implements
     readonly read: ReturnType<typeof auditedCrud<I, O>>["read"];
     readonly update: ReturnType<typeof auditedCrud<I, O>>["update"];
     readonly delete: ReturnType<typeof auditedCrud<I, O>>["delete"];
+    /** What deleting the object in `state` would lose that nothing allows losing (a data holder's), or undefined. */
+    readonly refusal: ReturnType<typeof auditedCrud<I, O>>["refusal"];
+    /** Why the object in `state` is down (see {@link Backend.down}), or undefined. */
+    readonly down: ReturnType<typeof auditedCrud<I, O>>["down"];
 
     constructor(spec: CrudSpec<I, O>) {
-        ({ configure: this.configure, create: this.create, read: this.read, update: this.update, delete: this.delete } = auditedCrud(spec));
+        const crud = auditedCrud(spec);
+        ({ configure: this.configure, create: this.create, read: this.read, update: this.update, delete: this.delete } = crud);
+        ({ refusal: this.refusal, down: this.down } = crud);
+        // Every diff also asks whether the object still runs: a platform whose
+        // processes died (a reboot) comes back with the next `up`, through an
+        // update of each object that is down, without a refresh.
+        const own = this.diff.bind(this);
+        this.diff = async (id, olds, news) => {
+            const diff = await own(id, olds, news);
+            if (diff.changes || (diff.replaces?.length ?? 0) > 0) return diff;
+            return (await this.down(id, olds)) ? { ...diff, changes: true } : diff;
+        };
     }
 
     abstract check(olds: I, news: I): Promise<pulumi.dynamic.CheckResult<I>>;

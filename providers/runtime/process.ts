@@ -73,6 +73,12 @@ export function isAlive(ref: ProcessRef, cmdlineIncludes?: string): boolean {
     }
 }
 
+/** Whether a process with this pid runs a command line containing `cmdlineIncludes` (for pids kept without a start time). */
+export function pidRunning(pid: number, cmdlineIncludes: string): boolean {
+    const stat = readStat(pid);
+    return Number.isInteger(pid) && pid > 0 && running(stat) && isAlive({ pid, startTime: stat.startTime }, cmdlineIncludes);
+}
+
 /** The ref of a child we just spawned; it may already have exited, or even been reaped. */
 function spawnedRef(pid: number | undefined): ProcessRef | undefined {
     if (pid === undefined) return undefined;

@@ -18,6 +18,7 @@ import {
     allocatePorts,
     groupMembers,
     isAlive,
+    isListening,
     processesWithEnv,
     ProcessRef,
     runForeground,
@@ -380,20 +381,50 @@ async function create(inputs: Inputs): Promise<Outputs> {
     }
 }
 
+/**
+ * Starts a sandbox whose supervisor died (a reboot, a kill) again in place:
+ * its folder and files are kept, what is left of its processes is ended, its
+ * ports are kept where they are free, and its running time and timeout count
+ * from now (the time it was down is not charged).
+ */
+async function restart(dir: string, record: SandboxRecord): Promise<SandboxRecord> {
+    await killProcesses(dir, record.id);
+    await fs.rm(path.join(dir, "procs"), { recursive: true, force: true });
+    await fs.mkdir(path.join(dir, "procs"), { recursive: true });
+    await Promise.all([fs.rm(readyFile(dir), { force: true }), setPaused(dir, false)]);
+    const taken = await Promise.all(record.ports.map((port) => isListening(port)));
+    const others = new Set((await listRecords(path.dirname(path.dirname(dir)))).filter((r) => r.id !== record.id && supervisorAlive(r)).flatMap((r) => r.ports));
+    const ports = taken.some(Boolean) ? await allocatePorts(record.ports.length, others) : record.ports;
+    const now = new Date();
+    const restarted: SandboxRecord = { ...record, ports, startedAt: now.toISOString(), endAt: new Date(now.getTime() + record.timeoutSeconds * 1000).toISOString(), supervisor: undefined };
+    await writeRecord(dir, restarted);
+    restarted.supervisor = await startSupervisor(dir);
+    await writeRecord(dir, restarted);
+    return restarted;
+}
+
 export const backend: SandboxBackend = {
     create,
 
     async read(id, state) {
-        const sandbox = await readSandbox(state.backend.dataDir!, id);
-        return sandbox ? outputs(state, sandbox, sandbox.dir, sandbox.status === "paused") : undefined;
+        const dir = sandboxDir(state.backend.dataDir!, id);
+        const record = await readRecord(dir);
+        if (!record) return undefined;
+        // Down but not gone (its files are there): the next up starts it again.
+        if (!supervisorAlive(record)) return { ...outputs(state, record, dir, false), status: "stopped" };
+        return outputs(state, record, dir, await isPaused(dir));
+    },
+
+    async down(id, state) {
+        const record = await readRecord(sandboxDir(state.backend.dataDir!, id));
+        return record && !supervisorAlive(record) ? `sandbox ${record.id} is not running (its supervisor is gone)` : undefined;
     },
 
     async update(id, olds, news) {
         const dir = sandboxDir(news.backend.dataDir!, id);
-        const record = await readRecord(dir);
-        if (!record || !supervisorAlive(record)) {
-            throw new Error(`sandbox ${id} is gone (expired or killed); run \`pulumi refresh\`, then \`pulumi up\` creates a new one`);
-        }
+        let record = await readRecord(dir);
+        if (!record) throw new Error(`sandbox ${id} is gone (expired or deleted); run \`pulumi refresh\`, then \`pulumi up\` creates a new one`);
+        if (!supervisorAlive(record)) record = await restart(dir, record);
         const next: SandboxRecord = { ...record, timeoutSeconds: news.timeoutSeconds, onTimeout: news.onTimeout, tags: news.tags, billing: news.billing };
         // Like E2B's setTimeout: a new timeout counts from now.
         if (news.timeoutSeconds !== olds.timeoutSeconds) next.endAt = new Date(Date.now() + news.timeoutSeconds * 1000).toISOString();

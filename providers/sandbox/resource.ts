@@ -46,7 +46,8 @@ export type Isolation = "bubblewrap" | "process" | "microvm";
 /** What the provider stores: the inputs and what the backend reports. */
 export interface Outputs extends Inputs {
     sandboxId: string;
-    status: "running" | "paused";
+    /** `stopped`: its processes died (a reboot); the next `up` starts it again. */
+    status: "running" | "paused" | "stopped";
     host: string;
     allocatedPorts: number[];
     /** ISO timestamps. */

@@ -12,7 +12,9 @@ import { isPaused, killProcesses, meterUsage, readRecord, readyFile, SandboxReco
 
 /** How often a billed sandbox's running time is charged. */
 const METER_EVERY_MS = 60_000;
-let meteredAt = 0;
+// The first meter a period after the start, not at once: no meter (nor the refill it may
+// trigger) runs inside the `up` that starts the sandbox, so that up's balance output holds.
+let meteredAt = Date.now();
 
 /** What the supervisor does about the clock. */
 export type TimeoutAction = "none" | "kill" | "pause" | "resume";

@@ -7,7 +7,7 @@
  */
 import { createHash } from "crypto";
 import type { Client } from "pg";
-import { createTables, withDatabase } from "../runtime/postgres";
+import { createTables, databaseDown, withDatabase } from "../runtime/postgres";
 import type { Inputs, Migration, Outputs, SchemaBackend } from "./resource";
 
 const TABLE = `
@@ -19,7 +19,15 @@ const TABLE = `
         checksum text not null,
         applied_at timestamptz not null default now(),
         primary key (schema, id)
+    );
+    create table if not exists flow_nexus.schema_settings (
+        urn text not null,
+        schema text not null,
+        force_destroy boolean not null,
+        updated_at timestamptz not null default clock_timestamp(),
+        primary key (urn, schema)
     )`;
+const OBJECTS = ["flow_nexus.schema_migrations", "flow_nexus.schema_settings"];
 
 export function migrationChecksum(m: Migration): string {
     return createHash("sha256").update(m.id).update("\0").update(m.sql).digest("hex");
@@ -41,8 +49,15 @@ async function recorded(client: Client, schema: string): Promise<Map<string, str
 
 /** Applies what is not applied yet; an applied migration whose SQL differs is refused. */
 async function migrate(client: Client, inputs: Inputs): Promise<Outputs> {
-    await createTables(client, TABLE, ["flow_nexus.schema_migrations"]);
+    await createTables(client, TABLE, OBJECTS);
     await client.query(`create schema if not exists "${inputs.schema}"`);
+    // The resource's latest forceDestroy, kept by its URN: a replacement's
+    // create runs before the old schema's delete, which sees only its old state.
+    await client.query(
+        `insert into flow_nexus.schema_settings (urn, schema, force_destroy) values ($1, $2, $3)
+         on conflict (urn, schema) do update set force_destroy = excluded.force_destroy, updated_at = clock_timestamp()`,
+        [inputs.tags["flow-nexus:urn"], inputs.schema, inputs.forceDestroy ?? false],
+    );
     const done = await recorded(client, inputs.schema);
     for (const [position, m] of inputs.migrations.entries()) {
         const checksum = migrationChecksum(m);
@@ -69,11 +84,13 @@ async function migrate(client: Client, inputs: Inputs): Promise<Outputs> {
 }
 
 export const backend: SchemaBackend = {
+    down: (_id, state) => databaseDown(state.backend),
+
     create: (inputs) => withDatabase(inputs.backend, (client) => migrate(client, inputs)),
 
     async read(_id, state) {
         return withDatabase(state.backend, async (client) => {
-            await createTables(client, TABLE, ["flow_nexus.schema_migrations"]);
+            await createTables(client, TABLE, OBJECTS);
             const exists = await client.query("select 1 from pg_namespace where nspname = $1", [state.schema]);
             if (exists.rowCount === 0) return undefined;
             // Report what the database has applied: a migration record lost
@@ -88,9 +105,47 @@ export const backend: SchemaBackend = {
 
     async delete(_id, state) {
         await withDatabase(state.backend, async (client) => {
-            await createTables(client, TABLE, ["flow_nexus.schema_migrations"]);
+            await createTables(client, TABLE, OBJECTS);
             await client.query(`drop schema if exists "${state.schema}" cascade`);
             await client.query("delete from flow_nexus.schema_migrations where schema = $1", [state.schema]);
+            await client.query("delete from flow_nexus.schema_settings where urn = $1 and schema = $2", [state.tags["flow-nexus:urn"], state.schema]);
+        });
+    },
+
+    async held(state) {
+        return withDatabase(state.backend, async (client) => {
+            const counts = await rowCounts(client, state.schema);
+            const total = counts.reduce((sum, t) => sum + t.rows, 0);
+            if (total === 0) return undefined;
+            const tables = counts.filter((t) => t.rows > 0).map((t) => `${t.table}: ${t.rows}`);
+            return `schema ${state.schema} holds ${total} row${total === 1 ? "" : "s"} (${tables.join(", ")})`;
+        });
+    },
+
+    async forced(state) {
+        return withDatabase(state.backend, async (client) => {
+            await createTables(client, TABLE, OBJECTS);
+            const { rows } = await client.query<{ force_destroy: boolean }>(
+                "select force_destroy from flow_nexus.schema_settings where urn = $1 order by updated_at desc limit 1",
+                [state.tags["flow-nexus:urn"]],
+            );
+            return rows[0]?.force_destroy === true;
         });
     },
 };
+
+/** The rows of each table of `schema`, counted exactly (a gone schema has none). */
+async function rowCounts(client: Client, schema: string): Promise<Array<{ table: string; rows: number }>> {
+    const { rows: tables } = await client.query<{ name: string }>(
+        `select c.relname as name from pg_class c join pg_namespace n on n.oid = c.relnamespace
+         where n.nspname = $1 and c.relkind in ('r', 'p') and not c.relispartition order by c.relname`,
+        [schema],
+    );
+    const counts = [];
+    for (const { name } of tables) {
+        const quoted = `"${schema}"."${name.replace(/"/g, '""')}"`;
+        const { rows } = await client.query<{ n: string }>(`select count(*) as n from ${quoted}`);
+        counts.push({ table: name, rows: Number(rows[0].n) });
+    }
+    return counts;
+}

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import { all, backendKind, checkProps, list, text } from "../runtime/check";
-import { AuditedProvider, Backend } from "../runtime/crud";
+import { all, backendKind, boolean, checkProps, list, optional, text } from "../runtime/check";
+import { AuditedProvider, Backend, DataKeptError } from "../runtime/crud";
 import { cloudCredentials } from "../runtime/credentials";
 import { diffInputs } from "../runtime/diff";
 import { BackendRef, lineageTags, Tags } from "../runtime/lineage";
@@ -18,6 +18,8 @@ export interface Inputs {
     schema: string;
     /** Append-only: a new migration is added at the end; applied ones never change. */
     migrations: Migration[];
+    /** Drop the schema with its rows; without it a schema whose tables hold rows is kept. */
+    forceDestroy: boolean;
     backend: BackendRef;
     tags: Tags;
 }
@@ -33,7 +35,7 @@ export interface Outputs extends Inputs {
 
 export type SchemaBackend = Backend<Inputs, Outputs>;
 
-const INPUTS = ["schema", "migrations", "backend", "tags"] as const;
+const INPUTS = ["schema", "migrations", "forceDestroy", "backend", "tags"] as const;
 
 // One backend for both kinds: the SQL is the same, and withDatabase connects
 // to the stack's embedded Postgres (local) or to flow-nexus:databaseUrl
@@ -60,6 +62,7 @@ export const rules = {
         },
         { minItems: 1 },
     ),
+    forceDestroy: optional(boolean()),
     backend: all(backendKind(Object.keys(BACKENDS)), cloudCredentials(["databaseUrl"])),
 };
 
@@ -97,7 +100,8 @@ class Provider extends AuditedProvider<Inputs, Outputs> {
         });
     }
 
-    async check(olds: Partial<Inputs>, news: Inputs): Promise<pulumi.dynamic.CheckResult<Inputs>> {
+    async check(olds: Partial<Inputs>, raw: Inputs): Promise<pulumi.dynamic.CheckResult<Inputs>> {
+        const news = { ...raw, forceDestroy: raw.forceDestroy ?? false };
         const failures = checkProps(news as unknown as Record<string, unknown>, rules);
         // Only a schema that stays the same has applied migrations to protect.
         if (failures.length === 0 && olds.schema === news.schema && Array.isArray(olds.migrations)) {
@@ -109,7 +113,20 @@ class Provider extends AuditedProvider<Inputs, Outputs> {
 
     async diff(_id: string, olds: Outputs, news: Inputs): Promise<pulumi.dynamic.DiffResult> {
         // A new schema name is a new schema; appended migrations apply in place.
-        return diffInputs(olds as never, news as never, INPUTS, ["schema", "backend"]);
+        const diff = diffInputs(olds as never, news as never, INPUTS, ["schema", "backend"]);
+        // A replacement drops the old schema at the end of the run: one that
+        // holds rows stops the run here, at preview, before anything is made.
+        if (diff.replaces!.length > 0 && !news.forceDestroy) {
+            const held = await this.refusal(olds);
+            if (held) {
+                const change = olds.schema !== news.schema ? `renaming schema ${olds.schema} to ${news.schema}` : `moving schema ${olds.schema} to another backend`;
+                throw new DataKeptError(
+                    `${change} would drop ${held.replace(/ holds /, ", which holds ")}: nothing was changed. ` +
+                        "Set forceDestroy: true on the schema to drop it with its rows, or keep it where it is.",
+                );
+            }
+        }
+        return diff;
     }
 }
 
@@ -124,6 +141,8 @@ export interface DatabaseSchemaArgs {
     readonly schema: pulumi.Input<string>;
     /** The migrations, append-only: add new ones at the end. */
     readonly migrations: pulumi.Input<pulumi.Input<Migration>[]>;
+    /** Drop the schema's rows with it (on delete or replace). Default false: a schema whose tables hold rows is kept. */
+    readonly forceDestroy?: pulumi.Input<boolean>;
     /** Which backend's database holds it. */
     readonly backend: pulumi.Input<BackendRef>;
 }
@@ -134,10 +153,13 @@ export class DatabaseSchema extends pulumi.dynamic.Resource {
     public readonly applied!: pulumi.Output<string[]>;
     public readonly version!: pulumi.Output<string>;
     public readonly checksum!: pulumi.Output<string>;
+    public readonly forceDestroy!: pulumi.Output<boolean>;
+    public readonly backend!: pulumi.Output<BackendRef>;
+    public readonly tags!: pulumi.Output<Tags>;
 
     constructor(name: string, args: DatabaseSchemaArgs, opts?: pulumi.CustomResourceOptions) {
         const tags = lineageTags(name, TYPE, opts?.parent);
-        const props = { ...args, tags, applied: undefined, version: undefined, checksum: undefined };
+        const props = { forceDestroy: undefined, ...args, tags, applied: undefined, version: undefined, checksum: undefined };
         super(shell, name, props, opts, "flownexus", "DatabaseSchema");
     }
 }

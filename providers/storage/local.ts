@@ -39,15 +39,13 @@ export const backend: BucketBackend = {
         return outputs(news);
     },
 
+    async held(state) {
+        const objects = await countObjects(bucketDir(state.backend.dataDir!, state.name));
+        return objects > 0 ? `bucket ${state.name} holds ${objects} object${objects === 1 ? "" : "s"}` : undefined;
+    },
+
     async delete(_id, state) {
-        const dir = bucketDir(state.backend.dataDir!, state.name);
-        const objects = await countObjects(dir);
-        if (objects > 0 && !state.forceDestroy) {
-            throw new Error(
-                `bucket ${state.name} holds ${objects} object${objects === 1 ? "" : "s"}: nothing was deleted. ` +
-                    "Set forceDestroy: true on the bucket (and run up) to delete them with it, or empty it first.",
-            );
-        }
-        await fs.rm(dir, { recursive: true, force: true });
+        // A bucket that holds objects reaches here only with forceDestroy (see runtime/crud).
+        await fs.rm(bucketDir(state.backend.dataDir!, state.name), { recursive: true, force: true });
     },
 };

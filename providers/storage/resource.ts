@@ -107,11 +107,13 @@ export class StorageBucket extends pulumi.dynamic.Resource {
     public readonly allowedMimeTypes!: pulumi.Output<string[]>;
     public readonly bucketId!: pulumi.Output<string>;
     public readonly url!: pulumi.Output<string>;
+    public readonly forceDestroy!: pulumi.Output<boolean>;
+    public readonly backend!: pulumi.Output<BackendRef>;
 
     constructor(name: string, args: StorageBucketArgs, opts?: pulumi.CustomResourceOptions) {
         const tags = lineageTags(name, TYPE, opts?.parent);
         // Inputs with defaults are seeded too: a key missing from props gets no output.
-        const defaulted = { public: undefined, fileSizeLimit: undefined, allowedMimeTypes: undefined };
+        const defaulted = { public: undefined, fileSizeLimit: undefined, allowedMimeTypes: undefined, forceDestroy: undefined };
         const props = { ...defaulted, ...args, tags, bucketId: undefined, url: undefined };
         super(shell, name, props, opts, "flownexus", "StorageBucket");
     }

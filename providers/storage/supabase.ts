@@ -129,23 +129,21 @@ export const backend: BucketBackend = {
         return outputs(news);
     },
 
+    async held(state) {
+        const supabase = await supabaseClient();
+        if (!(await getBucket(supabase, state.name))) return undefined;
+        const objects = await check(supabase.storage.from(state.name).list("", { limit: 1 }), `listing bucket ${state.name}`);
+        return objects.length > 0 ? `bucket ${state.name} holds objects` : undefined;
+    },
+
     async delete(_id, state) {
         const supabase = await supabaseClient();
         if (!(await getBucket(supabase, state.name))) {
             await release(state);
             return;
         }
-        if (state.forceDestroy) {
-            await check(supabase.storage.emptyBucket(state.name), `emptying bucket ${state.name}`);
-        } else {
-            const objects = await check(supabase.storage.from(state.name).list("", { limit: 1 }), `listing bucket ${state.name}`);
-            if (objects.length > 0) {
-                throw new Error(
-                    `bucket ${state.name} holds objects: nothing was deleted. ` +
-                        "Set forceDestroy: true on the bucket (and run up) to delete them with it, or empty it first.",
-                );
-            }
-        }
+        // A bucket that holds objects reaches here only with forceDestroy (see runtime/crud).
+        if (state.forceDestroy) await check(supabase.storage.emptyBucket(state.name), `emptying bucket ${state.name}`);
         const { error } = await supabase.storage.deleteBucket(state.name);
         if (error) {
             const mapped = supabaseError(error, `deleting bucket ${state.name}`);

@@ -3,7 +3,7 @@
  * Postgres, passwords kept only as scrypt hashes.
  */
 import type { Client } from "pg";
-import { createTables, withDatabase } from "../runtime/postgres";
+import { createTables, databaseDown, withDatabase } from "../runtime/postgres";
 import { hashPassword, verifyPassword } from "./password";
 import type { Inputs, Outputs, Profile, UserBackend } from "./resource";
 
@@ -51,6 +51,8 @@ function dataDir(inputs: Inputs): string {
 }
 
 export const backend: UserBackend = {
+    down: (_id, state) => databaseDown(state.backend),
+
     async create(inputs) {
         return withDatabase(dataDir(inputs), async (client) => {
             await createTables(client, TABLE, ["flow_nexus.users"]);

@@ -16,40 +16,16 @@ import { probe, readDeployment } from "../../providers/deployment/local";
 import { isAlive, processesWithEnv, processRef, waitUntil } from "../../providers/runtime/process";
 import { readRecord, readSandbox, SANDBOX_MARKER } from "../../providers/sandbox/local";
 import { exists } from "../support";
-import { PROJECT_DIR, TestStack } from "./harness";
+import { cliEnv, CliRun, PROJECT_DIR, runCli, TestStack } from "./harness";
 
-const BIN = path.join(PROJECT_DIR, "cli", "bin.js");
 /** Our own passphrase for the test stack, so the CLI (and a detached `pulumi up`) can open it too. */
 const PASSPHRASE = "cli-e2e-passphrase";
+const BIN = path.join(PROJECT_DIR, "cli", "bin.js");
 
-interface Run {
-    code: number;
-    stdout: string;
-    stderr: string;
-}
-
-/** Runs `flow-nexus <args>` in `cwd`, and resolves to how it ended. */
-function runCli(args: string[], env: NodeJS.ProcessEnv, cwd: string): Promise<Run> {
-    return new Promise((resolve, reject) => {
-        const child = spawn(process.execPath, [BIN, ...args], { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
-        let stdout = "";
-        let stderr = "";
-        child.stdout.on("data", (c: Buffer) => (stdout += c));
-        child.stderr.on("data", (c: Buffer) => (stderr += c));
-        child.on("error", reject);
-        child.on("close", (code) => resolve({ code: code ?? 1, stdout, stderr }));
-    });
-}
+type Run = CliRun;
 
 /** The environment that points the CLI at a test stack's throwaway backend. */
-function envOf(stack: TestStack): NodeJS.ProcessEnv {
-    return {
-        ...process.env,
-        PULUMI_HOME: path.join(stack.workDir, "home"),
-        PULUMI_BACKEND_URL: `file://${path.join(stack.workDir, "state")}`,
-        PULUMI_CONFIG_PASSPHRASE: PASSPHRASE,
-    };
-}
+const envOf = (stack: TestStack) => cliEnv(stack, PASSPHRASE);
 
 describe("cli: flow-nexus against the dev stack on the real engine", function () {
     let stack: TestStack;
@@ -288,6 +264,8 @@ describe("cli: flow-nexus against the dev stack on the real engine", function ()
 
     it("destroy then leaves nothing behind: no data folder, no database", async function () {
         await stack.removeConfig("flow-nexus:sandbox.template");
+        // The refills above are payments: the ledger goes with the stack only when asked to.
+        await stack.setConfig("flow-nexus:billing.forceDestroy", "true");
         await stack.up();
         await stack.destroy();
         assert.equal(await exists(dataDir), false, `${dataDir} is removed`);

@@ -98,9 +98,24 @@ describe("platform: phases 1 and 2 of the dev stack on the real engine", functio
         outputs = after;
     });
 
-    it("a sandbox killed by hand: refresh sees it gone, and the next up recreates it", async function () {
+    it("a sandbox killed by hand: refresh sees it stopped, and the next up starts it again in place", async function () {
         const sandbox = await readSandbox(dataDir, outputs.sandboxId);
         process.kill(sandbox!.supervisor!.pid, "SIGKILL");
+        const { output } = await stack.refresh();
+        assert.match(output, /~\s+pulumi-nodejs:dynamic\/flownexus:Sandbox \S+ updated/);
+        assert.equal((await stack.resources("Sandbox"))[0].outputs.status, "stopped", "the state says it is down");
+        await stack.up();
+        const after = await stack.outputs();
+        assert.equal(after.sandboxId, outputs.sandboxId);
+        assert.equal((await readSandbox(dataDir, after.sandboxId))?.status, "running");
+        assert.equal(after.phase2Complete, true);
+        outputs = after;
+    });
+
+    it("a sandbox deleted by hand: refresh sees it gone, and the next up recreates it", async function () {
+        const sandbox = await readSandbox(dataDir, outputs.sandboxId);
+        process.kill(sandbox!.supervisor!.pid, "SIGKILL");
+        await fs.rm(path.join(dataDir, "sandboxes", outputs.sandboxId), { recursive: true, force: true });
         const { output } = await stack.refresh();
         assert.match(output, /-\s+pulumi-nodejs:dynamic\/flownexus:Sandbox \S+ deleted/);
         await stack.up();
@@ -116,11 +131,11 @@ describe("platform: phases 1 and 2 of the dev stack on the real engine", functio
         await bucket.upload("reports/q3.txt", "keep me", "text/plain");
         const result = await stack.tryRun(["destroy", "--stack", stack.name, "--non-interactive", "--yes", "--skip-preview"]);
         assert.notEqual(result.code, 0);
-        assert.match(result.output, /bucket platform-assets holds 1 object: nothing was deleted\. Set forceDestroy: true/);
+        assert.match(result.output, /nothing was deleted:\n\s+- bucket platform-assets holds 1 object \(StorageBucket \S+, flow-nexus:storage\.forceDestroy\)/);
         assert.deepEqual(await bucket.list(), ["reports/q3.txt"]);
         assert.equal((await bucket.download("reports/q3.txt")).data.toString(), "keep me");
-        // Destroy went on with what it could delete; the next up converges again.
-        await stack.up();
+        // Nothing else went either: the platform is as it was.
+        await stack.preview("--expect-no-changes");
         outputs = await stack.outputs();
         assert.equal(outputs.phase2Complete, true);
     });

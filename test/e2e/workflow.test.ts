@@ -175,7 +175,13 @@ describe("workflow: the whole platform on the real engine, with the policy pack"
         assert.equal((await history(dataDir, account)).filter((h) => h.record === "payment").length, 1);
     });
 
-    it("destroy leaves no process, listening port or data folder", async function () {
+    it("destroy keeps a ledger that records payments until billing.forceDestroy, then leaves no process, listening port or data folder", async function () {
+        const refused = await stack.tryRun(["destroy", "--stack", stack.name, "--non-interactive", "--yes", "--skip-preview"]);
+        assert.notEqual(refused.code, 0);
+        assert.match(refused.output, /the ledger of account \S+ holds 1 payment \(AutoRefill \S+, flow-nexus:billing\.forceDestroy\)/);
+        assert.equal((await history(dataDir, outputs.userId)).filter((h) => h.record === "payment").length, 1, "the payment history is kept");
+        await stack.setConfig("flow-nexus:billing.forceDestroy", "true");
+        await stack.up();
         await stack.refresh();
         const sandbox = await readSandbox(dataDir, outputs.sandboxId);
         const postgres = JSON.parse(await fs.readFile(path.join(dataDir, "postgres", "instance.json"), "utf8"));

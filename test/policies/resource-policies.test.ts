@@ -88,10 +88,15 @@ describe("policies: bucket-size-limit", function () {
 
 describe("policies: credentials-are-secrets", function () {
     it("finds credentials by their property names, at any depth", function () {
-        assert.deepEqual(credentialPaths({ password: "p", envs: { STRIPE_SECRET_KEY: "sk", NODE_ENV: "x", API_TOKEN: "" }, name: "n" }), [
+        assert.deepEqual(credentialPaths({ password: "p", envs: { STRIPE_SECRET_KEY: "sk", NODE_ENV: "x", API_TOKEN: "" }, name: "n" }).known, [
             "password",
             "envs.STRIPE_SECRET_KEY",
         ]);
+    });
+    it("judges the known credentials of a preview and names the unknown ones", function () {
+        const unknown = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+        const found = credentialPaths({ backend: unknown, envs: { STRIPE_API_KEY: "sk_live", DB_PASSWORD: unknown }, tags: unknown });
+        assert.deepEqual(found, { known: ["envs.STRIPE_API_KEY"], unknown: [["envs", "DB_PASSWORD"]] });
     });
     it("passes credentials that arrive as secrets", async function () {
         const props = { ...sandbox, envs: { NODE_ENV: "development", STRIPE_SECRET_KEY: secret("sk_test_1") } };

@@ -243,16 +243,18 @@ describe("providers: AutoRefill, the ledger and the refill run on the local back
         assert.equal((await usage(dataDir, "lee", "2025-04")).credits, 0);
     });
 
-    it("delete removes the policy and keeps the ledger and payments", async function () {
+    it("delete of a local ledger that records payments is refused, nothing deleted; with forceDestroy it removes the policy only", async function () {
         const { id, outs } = await refills.create(inputs("max", { initialCredits: 10 }));
         await runRefill(dataDir, "max");
-        await refills.delete(id, outs);
+        await assert.rejects(refills.delete(id, outs), /^DataKeptError: the ledger of account max holds 1 payment: nothing was deleted\. Set forceDestroy: true/);
+        assert.equal((await refills.read(id, outs)).id, id, "the policy is still there");
+        await refills.delete(id, { ...outs, forceDestroy: true });
         assert.deepEqual(await refills.read(id, outs), {});
         const { rows } = await withDatabase(dataDir, (c) => c.query("select count(*)::int as n from flow_nexus.refill_policies where account = 'max'"));
         assert.equal(rows[0].n, 0);
         assert.equal(await balance(dataDir, "max"), 110, "the other resources' leases keep the database, and the ledger is kept");
         assert.equal((await payments("max")).length, 1);
         assert.equal((await runRefill(dataDir, "max")).reason, "account max has no auto-refill policy");
-        await refills.delete(id, outs);
+        await refills.delete(id, { ...outs, forceDestroy: true });
     });
 });

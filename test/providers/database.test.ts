@@ -148,8 +148,25 @@ describe("providers: DatabaseSchema on the local backend", function () {
         const { outs } = await schemas.create(inputs([m1, m2]));
         await withDatabase(dataDir, (c) => c.query("delete from flow_nexus.schema_migrations where id = '002_tags'"));
         assert.deepEqual((await schemas.read("app", outs)).props!.applied, ["001_init"]);
+        await schemas.delete("app", { ...outs, forceDestroy: true });
+        assert.deepEqual(await schemas.read("app", outs), {});
+    });
+
+    it("keeps a schema whose tables hold rows: delete and a rename are refused, naming the tables, unless forceDestroy", async function () {
+        const { outs } = await schemas.create(inputs([m1]));
+        await withDatabase(dataDir, (c) => c.query("insert into app.notes values (1, 'a'), (2, 'b')"));
+        const refusal = /^schema app holds 2 rows \(notes: 2\): nothing was deleted\. Set forceDestroy: true on it/;
+        assert.equal((await rejection(() => schemas.delete("app", outs))).message.match(refusal)?.length, 1);
+        const renamed = await rejection(() => schemas.diff("app", outs, { ...inputs([m1]), schema: "app2", forceDestroy: false }));
+        assert.match(renamed.message, /^renaming schema app to app2 would drop schema app, which holds 2 rows \(notes: 2\): nothing was changed/);
+        const { rows } = await withDatabase(dataDir, (c) => c.query("select count(*)::int as n from app.notes"));
+        assert.equal(rows[0].n, 2, "nothing was dropped");
+        // Asked for in the same run as the rename: the replacement records it, and the old schema's delete honours it.
+        assert.deepEqual((await schemas.diff("app", outs, { ...inputs([m1]), schema: "app2", forceDestroy: true })).replaces, ["schema"]);
+        await schemas.create({ ...inputs([m1]), schema: "app2", forceDestroy: true });
         await schemas.delete("app", outs);
         assert.deepEqual(await schemas.read("app", outs), {});
+        await schemas.delete("app2", { ...outs, schema: "app2", forceDestroy: true });
     });
 });
 

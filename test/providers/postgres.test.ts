@@ -1,6 +1,7 @@
 import { strict as assert } from "assert";
 import { execFileSync } from "child_process";
 import { promises as fs } from "fs";
+import * as os from "os";
 import * as path from "path";
 import { audited, readAuditLog } from "../../providers/runtime/audit";
 import { acquireLease, databaseUrl, ensurePostgres, releaseLease, withDatabase } from "../../providers/runtime/postgres";
@@ -60,6 +61,25 @@ describe("providers: the embedded Postgres runtime", function () {
         await releaseLease(dataDir, "urn:b");
         assert.equal(await exists(path.join(dataDir, "postgres")), false);
         assert.equal(processRef(pid), undefined, "the server process is gone");
+    });
+
+    it("as root, a private folder on the way to the data folder is named, with why and what to do", async function () {
+        if (process.getuid?.() !== 0) this.skip();
+        const home = await fs.mkdtemp(path.join(os.tmpdir(), "flow-nexus-private-"));
+        try {
+            await fs.chmod(home, 0o700);
+            const inside = path.join(home, "project", ".flow-nexus", "stacks", "dev");
+            await fs.mkdir(inside, { recursive: true });
+            await assert.rejects(ensurePostgres(inside), (err: Error) => {
+                assert.match(err.message, /runs as the postgres user/);
+                assert.match(err.message, new RegExp(`${home} \\(mode 0700, owner uid 0\\) does not let that user through`));
+                assert.match(err.message, new RegExp(`chmod o\\+x ${home}`));
+                return true;
+            });
+            assert.equal(await exists(path.join(inside, "postgres", "data")), false, "no half-made cluster");
+        } finally {
+            await fs.rm(home, { recursive: true, force: true });
+        }
     });
 });
 

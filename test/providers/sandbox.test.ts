@@ -169,16 +169,25 @@ describe("providers: Sandbox (local)", function () {
         assert.deepEqual(await read(outs!), outs);
     });
 
-    it("read reports a sandbox gone when its supervisor was killed by hand; delete then cleans up", async function () {
+    it("a sandbox whose supervisor was killed is down, not gone: diff sees it, update starts it again in place, keeping its files", async function () {
         const sandbox = await create();
+        await fs.writeFile(path.join(sandbox.workDir, "kept.txt"), "mine");
         const sleeper = await runInSandbox(dataDir, sandbox.sandboxId, "exec sleep 300", { background: true });
         const supervisor = await supervisorOf(sandbox);
         signalPids([supervisor.pid], "SIGKILL");
         assert.ok(await waitUntil(() => !isAlive(supervisor), 5000));
-        assert.equal(await read(sandbox), undefined);
+        assert.equal((await read(sandbox))?.status, "stopped");
+        assert.equal((await provider.diff!(sandbox.sandboxId, sandbox, sandbox)).changes, true, "the next up updates it");
         await assert.rejects(runInSandbox(dataDir, sandbox.sandboxId, "true"), /is gone/);
-        await provider.delete!(sandbox.sandboxId, sandbox);
-        assert.equal(isAlive(sleeper), false);
+
+        const { outs } = await provider.update!(sandbox.sandboxId, sandbox, sandbox);
+        assert.equal(outs!.sandboxId, sandbox.sandboxId);
+        assert.equal(outs!.status, "running");
+        assert.equal(isAlive(sleeper), false, "what was left of its processes was ended");
+        assert.equal(await fs.readFile(path.join(sandbox.workDir, "kept.txt"), "utf8"), "mine");
+        assert.equal((await runInSandbox(dataDir, sandbox.sandboxId, "cat kept.txt")).output, "mine");
+        assert.equal((await provider.diff!(sandbox.sandboxId, outs as Outputs, outs as Outputs)).changes, false);
+        await provider.delete!(sandbox.sandboxId, outs as Outputs);
         assert.equal(existsSync(sandboxDir(dataDir, sandbox.sandboxId)), false);
     });
 

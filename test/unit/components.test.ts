@@ -65,6 +65,7 @@ describe("unit: components under Pulumi's mocks", function () {
             "flownexus:platform:FlowNexusPlatform alpha",
             "flownexus:services:Services alpha-services",
             "pulumi-nodejs:dynamic/flownexus:AutoRefill alpha-billing-auto-refill",
+            "pulumi-nodejs:dynamic/flownexus:DataGuard alpha-data-guard",
             "pulumi-nodejs:dynamic/flownexus:DatabaseSchema alpha-services-schema",
             "pulumi-nodejs:dynamic/flownexus:Deployment alpha-application-deployment",
             "pulumi-nodejs:dynamic/flownexus:Monitor alpha-operations-monitor",

@@ -19,7 +19,8 @@ describe("unit: stack config", function () {
         assert.equal(config.user.email, "dev@flow-nexus.local");
         assert.deepEqual(config.sandbox, { template: "node", ports: 1, timeoutSeconds: 3600, envs: {}, metadata: {}, onTimeout: "kill" });
         assert.deepEqual(config.storage, { name: "platform-assets", public: false, fileSizeLimit: 52428800, allowedMimeTypes: [], forceDestroy: false });
-        assert.deepEqual(config.database, { schema: "app", migrations: migrations() });
+        assert.deepEqual(config.database, { schema: "app", migrations: migrations(), forceDestroy: false });
+        assert.equal(config.billing.forceDestroy, false);
         assert.deepEqual(config.realtime, { table: "messages", events: ["*"], filter: undefined });
     });
 

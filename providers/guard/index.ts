@@ -1,0 +1,1 @@
+export { DataGuard, DataGuardArgs, Holder } from "./resource";
