@@ -58,7 +58,7 @@ function verdict(object: FoundObject, state: StackState | undefined): Verdict {
         return {
             object,
             status: "pending",
-            reason: "an update is creating or changing it (or was killed doing so): wait for it, or run pulumi cancel, then pulumi refresh --clear-pending-creates",
+            reason: "an update is creating or changing it (or was killed doing so): wait for it, or (killed) run flow-nexus recover",
         };
     }
     if (same.length > 0) {

@@ -40,7 +40,7 @@ export function lockMessage(stack: string, locks: StackLock[]): string {
     const ref = lock.pid > 0 ? processRef(lock.pid) : undefined;
     return ref && isAlive(ref, "pulumi")
         ? `an update of stack ${stack} is running (${who}): wait for it to finish`
-        : `stack ${stack} is locked by an update that is no longer running (${who}): run pulumi cancel --stack ${stack}, then pulumi refresh --clear-pending-creates --stack ${stack}`;
+        : `stack ${stack} is locked by an update that is no longer running (${who}): run flow-nexus recover --stack ${stack} (it cancels, clears the pending creates, cleans up and converges)`;
 }
 
 /** The stacks to clean: --stack's, or (--all) one per data folder, named as the program names them. */
@@ -114,7 +114,7 @@ export const cleanup: Command = {
         "An object (sandbox, app, bucket, monitor) is the stack's when the state has a resource with its flow-nexus:urn",
         "tag and its id. Anything else is an orphan: an interrupted create or replace left it, or its stack is gone",
         "(then its database and data folder go too). A pending operation's object is kept: after a killed `pulumi up`,",
-        "run pulumi cancel and pulumi refresh --clear-pending-creates first. A locked stack is not touched.",
+        "run flow-nexus recover instead (it cancels and clears pending creates first). A locked stack is not touched.",
         "",
         "--all treats every data folder whose stack is not in this backend as a deleted stack: run it against the",
         "backend that owns them. Exit code: 0 all orphans removed (or listed), 1 one was kept or failed, 3 no such stack.",

@@ -193,7 +193,7 @@ function operations(o: StackOutputs, stack: string): string {
             [
                 ["health check failed", "the watchdog restarts the app after the failures above and alerts; see `flow-nexus logs app`"],
                 ["sandbox gone (expired or killed)", "`pulumi refresh`, then `pulumi up` recreates it and its deployment"],
-                ["an interrupted `pulumi up`", "`pulumi cancel`, `pulumi refresh --clear-pending-creates`, `flow-nexus cleanup`, `pulumi up`"],
+                ["an interrupted `pulumi up`", "`npx flow-nexus recover` (`pulumi cancel`, `pulumi refresh --clear-pending-creates --yes`, `flow-nexus cleanup`, `pulumi up`)"],
                 ["no credits left", "`flow-nexus billing refill`, or raise the monthly limit in `flow-nexus:billing`"],
             ],
             ["symptom", "action"],

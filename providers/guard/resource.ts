@@ -9,6 +9,7 @@
  * refuses, and since everything else waits for it, nothing at all is deleted.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { configureCredentials } from "../runtime/credentials";
 import { DataKeptError } from "../runtime/crud";
 import { sameValue } from "../runtime/diff";
 import { lineageTags, Tags } from "../runtime/lineage";
@@ -52,6 +53,9 @@ export async function refusals(holders: readonly Holder[]): Promise<string[]> {
 }
 
 class Provider implements pulumi.dynamic.ResourceProvider<Inputs, Outputs> {
+    // A destroy deletes the guard first: the holders' cloud backends need the stack's credentials here too.
+    readonly configure = configureCredentials;
+
     async check(_olds: Inputs, news: Inputs): Promise<pulumi.dynamic.CheckResult<Inputs>> {
         return { inputs: news };
     }

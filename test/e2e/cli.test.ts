@@ -232,7 +232,7 @@ describe("cli: flow-nexus against the dev stack on the real engine", function ()
         assert.deepEqual(pending.stacks[0].objects.map((o: any) => [o.kind, o.id, o.status]), [["sandbox", leftId, "pending"]]);
         const locked = await cli(["cleanup", "--stack", stack.name]);
         assert.equal(locked.code, 1);
-        assert.match(locked.stdout, /locked by an update that is no longer running .*: run pulumi cancel --stack/);
+        assert.match(locked.stdout, /locked by an update that is no longer running .*: run flow-nexus recover --stack \S+ \(it cancels/);
         assert.ok(await exists(leftDir));
 
         await stack.run(["cancel", "--yes", "--stack", stack.name]);

@@ -43,7 +43,7 @@ describe("cloud: configuration and credentials on the real engine", function () 
             const started = Date.now();
             const result = await stack.preview();
             // The stack, six components and the eight flow-nexus resources.
-            assert.match(result.output, /\+ 15 to create/);
+            assert.match(result.output, /\+ 16 to create/);
             for (const type of ["PlatformUser", "Sandbox", "StorageBucket", "DatabaseSchema", "RealtimeSubscription", "Deployment", "Monitor", "AutoRefill"]) {
                 assert.match(result.output, new RegExp(`\\+ pulumi-nodejs:dynamic/flownexus:${type}: \\(create\\)`), type);
             }

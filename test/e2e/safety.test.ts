@@ -10,6 +10,7 @@ import { ChildProcess, spawn } from "child_process";
 import { promises as fs, readdirSync, readFileSync } from "fs";
 import * as os from "os";
 import * as path from "path";
+import { balance } from "../../providers/billing/ledger";
 import { probe, readDeployment } from "../../providers/deployment/local";
 import { postgresRunning, withDatabase } from "../../providers/runtime/postgres";
 import { isAlive, pidRunning, ProcessRef, processRef, waitUntil } from "../../providers/runtime/process";
@@ -129,7 +130,8 @@ describe("safety: nothing lost, nothing leaked, on the real engine", function ()
                 "flow-nexus:app.env.API_TOKEN": APP_CANARY,
                 "flow-nexus:sandbox.envs.SANDBOX_SECRET": SANDBOX_CANARY,
             },
-            config: { "flow-nexus:sandbox.envs.NODE_ENV": "development" },
+            // Credits below the refill threshold from the start: the first meter of the sandbox's running time would refill.
+            config: { "flow-nexus:sandbox.envs.NODE_ENV": "development", "flow-nexus:billing.initialCredits": "10" },
             env: { PULUMI_CONFIG_PASSPHRASE: PASSPHRASE },
         });
         dataDir = path.join(PROJECT_DIR, ".flow-nexus", "stacks", stack.name);
@@ -147,6 +149,7 @@ describe("safety: nothing lost, nothing leaked, on the real engine", function ()
         await stack.up();
         outputs = await stack.outputs();
         assert.equal(outputs.workflowComplete, true);
+        assert.equal(outputs.balance.credits, await balance(dataDir, outputs.userId), "the balance output is the ledger's at the end of up");
         const [deployment] = await stack.resources("Deployment");
         const record = (await readDeployment(deployment.outputs.appDir))!;
         const env = environOf(record.process!.pid);
