@@ -37,16 +37,17 @@ func untrack(cmd *exec.Cmd) {
 
 // exitWithEngine ends the host, and every process it started, when the
 // engine is gone. Pulumi's own hosts health-check the engine's gRPC address
-// (every five minutes); a killed `pulumi up` then leaves them running that
-// long. The engine is our parent, so a change of parent says it died at once;
-// the health check stays for an engine that is not (a debugger, say).
+// every five minutes, so a killed `pulumi up` leaves them running that long.
+// The engine is our parent: a change of parent says it died, at once; a
+// health check each second covers an engine that died before we started.
 func exitWithEngine(engineAddress string) {
 	ctx, cancel := context.WithCancel(context.Background())
 	if engineAddress != "" {
-		_ = rpcutil.Healthcheck(ctx, engineAddress, 5*time.Minute, cancel)
+		_ = rpcutil.Healthcheck(ctx, engineAddress, time.Second, cancel)
 	}
 	parent := os.Getppid()
 	go func() {
+		defer cancel()
 		ticker := time.NewTicker(250 * time.Millisecond)
 		defer ticker.Stop()
 		for {

@@ -33,18 +33,12 @@ func parseOptions(info *pulumirpc.ProgramInfo) runtimeOptions {
 }
 
 // env is what the @pulumi/pulumi entry points read to honour the options.
-// cmd/run looks for tsconfig.json in its working directory, which is the
-// program's directory when Pulumi.yaml sets `main`: point it at the
-// project's own.
+// As Pulumi's own host does, it names a tsconfig only when the options do:
+// otherwise ts-node reads the program folder's own tsconfig.json (that folder
+// is cmd/run's working directory), so a program runs here as it runs there.
 func (o runtimeOptions) env(rootDir string) []string {
 	env := []string{fmt.Sprintf("PULUMI_NODEJS_TYPESCRIPT=%t", o.typescript)}
-	tsconfig := o.tsconfig
-	if tsconfig == "" {
-		if _, err := os.Stat(filepath.Join(rootDir, "tsconfig.json")); err == nil {
-			tsconfig = "tsconfig.json"
-		}
-	}
-	if tsconfig != "" {
+	if tsconfig := o.tsconfig; tsconfig != "" {
 		if !filepath.IsAbs(tsconfig) {
 			tsconfig = filepath.Join(rootDir, tsconfig)
 		}

@@ -1,5 +1,5 @@
 // Loaded with `node --require` into a plugin the engine starts: when the
-// engine dies, the plugin is re-parented, and it exits within a second
+// engine dies, the plugin is re-parented, and it exits within a few seconds
 // (after a last chance for an operation under way to finish writing).
 "use strict";
 const fs = require("fs");
@@ -14,7 +14,9 @@ function parentPid() {
     }
 }
 
-const engine = parentPid();
+// The engine as the launching script saw it: it may have died before this process started.
+const engine = Number(process.env.FLOW_NEXUS_ENGINE_PID) || parentPid();
+delete process.env.FLOW_NEXUS_ENGINE_PID;
 const GRACE_MS = 2000;
 const timer = setInterval(() => {
     if (parentPid() === engine) return;

@@ -161,7 +161,7 @@ export interface AutoRefillArgs {
 }
 
 // One shell for every policy: Pulumi caches a provider's serialization by identity.
-const shell = forwardingProvider(__filename);
+const shell = forwardingProvider("AutoRefill");
 
 /**
  * An account's auto-refill policy (phase 5). Creating or updating it never

@@ -203,7 +203,7 @@ export interface DeploymentArgs {
 }
 
 // One shell for every deployment: Pulumi caches a provider's serialization by identity.
-const shell = forwardingProvider(__filename);
+const shell = forwardingProvider("Deployment");
 
 /** An application deployed into a sandbox and verified healthy (phase 3). */
 export class Deployment extends pulumi.dynamic.Resource {

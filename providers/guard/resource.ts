@@ -89,7 +89,7 @@ class Provider implements pulumi.dynamic.ResourceProvider<Inputs, Outputs> {
 /** The implementation the serialized shell forwards to, in the provider process. */
 export const provider = new Provider();
 
-const shell = forwardingProvider(__filename);
+const shell = forwardingProvider("DataGuard");
 
 /** The arguments of a {@link DataGuard}. */
 export interface DataGuardArgs {

@@ -210,7 +210,7 @@ export interface MonitorArgs {
 }
 
 // One shell for every monitor: Pulumi caches a provider's serialization by identity.
-const shell = forwardingProvider(__filename);
+const shell = forwardingProvider("Monitor");
 
 /** Health monitoring with alerts and automatic restarts (phase 4). */
 export class Monitor extends pulumi.dynamic.Resource {

@@ -77,7 +77,7 @@ class Provider extends AuditedProvider<Inputs, Outputs> {
 /** The implementation the serialized shell forwards to, in the provider process. */
 export const provider = new Provider();
 
-const shell = forwardingProvider(__filename);
+const shell = forwardingProvider("RealtimeSubscription");
 
 /** The arguments of a {@link RealtimeSubscription}. */
 export interface RealtimeSubscriptionArgs {

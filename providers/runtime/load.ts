@@ -6,14 +6,14 @@
  * plain Node.js process with no TypeScript support. A real provider
  * serialized that way would put its validation and backends in each
  * resource's state. So the provider Pulumi sees is a shell that names the
- * resource's module in this checkout and forwards every call to the
- * `provider` that module exports, loaded from its TypeScript source.
+ * resource's type and forwards every call to that type's provider, found
+ * through `providers/registry.ts` and loaded from its TypeScript source.
  */
 import type * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
 import type { ProcessRef } from "./process";
 
-type ProviderModule = { provider: pulumi.dynamic.ResourceProvider };
+type Registry = { providerOf(type: string): pulumi.dynamic.ResourceProvider };
 
 // Plain JavaScript, so that a Node.js process can `--require` it before it
 // can load any TypeScript (ts-register.js); the serialized shell carries it.
@@ -35,17 +35,18 @@ export function typeScriptRegister(): string {
 }
 
 /**
- * The provider to hand to `dynamic.Resource`: it forwards to the `provider`
- * exported by `file` (the resource's own module, `__filename`). Create one
- * per resource type and share it: Pulumi caches a provider's serialization
- * by object identity.
+ * The provider to hand to `dynamic.Resource` for resource type `type` (as
+ * `providers/registry.ts` names it): it forwards to that type's provider,
+ * found through the registry, so the state names no provider file. Create
+ * one per resource type and share it: Pulumi caches a provider's
+ * serialization by object identity.
  */
-export function forwardingProvider(file: string): pulumi.dynamic.ResourceProvider {
-    // The engine starts programs and providers in the project's directory, so
+export function forwardingProvider(type: string): pulumi.dynamic.ResourceProvider {
+    // The engine starts programs and providers in the program's directory, so
     // a relative path keeps working when the checkout moves, and keeps this
     // machine's paths out of the state.
-    const relative = path.relative(process.cwd(), file);
-    const target = () => loadModule<ProviderModule>(require("path").resolve(relative)).provider;
+    const registry = path.relative(process.cwd(), path.join(__dirname, "..", "registry"));
+    const target = () => loadModule<Registry>(require("path").resolve(registry)).providerOf(type);
     return {
         configure: async (req) => target().configure?.(req),
         check: async (olds, news) => target().check!(olds, news),

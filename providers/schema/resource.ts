@@ -133,7 +133,7 @@ class Provider extends AuditedProvider<Inputs, Outputs> {
 /** The implementation the serialized shell forwards to, in the provider process. */
 export const provider = new Provider();
 
-const shell = forwardingProvider(__filename);
+const shell = forwardingProvider("DatabaseSchema");
 
 /** The arguments of a {@link DatabaseSchema}. */
 export interface DatabaseSchemaArgs {

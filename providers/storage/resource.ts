@@ -97,7 +97,7 @@ export interface StorageBucketArgs {
 }
 
 // One shell for every bucket: Pulumi caches a provider's serialization by identity.
-const shell = forwardingProvider(__filename);
+const shell = forwardingProvider("StorageBucket");
 
 /** A storage bucket: a folder of the stack's data locally, Supabase Storage in the cloud. */
 export class StorageBucket extends pulumi.dynamic.Resource {

@@ -41,9 +41,13 @@ describe("cloud: configuration and credentials on the real engine", function () 
         const stack = await TestStack.create(PROJECT_DIR, { config, secrets: CANARIES });
         try {
             const started = Date.now();
-            const result = await stack.preview();
-            // The stack, six components and the eight flow-nexus resources.
+            const policies = path.join(PROJECT_DIR, "policies");
+            const result = await stack.preview("--policy-pack", policies, "--policy-pack-config", path.join(policies, "config", "prod.json"));
+            // The stack, six components and the nine flow-nexus resources (the DataGuard among them).
             assert.match(result.output, /\+ 16 to create/);
+            // The example passes its own policy pack, as a pull request would run it.
+            assert.match(result.output, /flow-nexus@v0\.1\.0/, "the pack ran");
+            assert.doesNotMatch(result.output, /\[mandatory\]/);
             for (const type of ["PlatformUser", "Sandbox", "StorageBucket", "DatabaseSchema", "RealtimeSubscription", "Deployment", "Monitor", "AutoRefill"]) {
                 assert.match(result.output, new RegExp(`\\+ pulumi-nodejs:dynamic/flownexus:${type}: \\(create\\)`), type);
             }

@@ -3,6 +3,7 @@
  * through its whole life, and the policy pack passing and blocking.
  */
 import { strict as assert } from "assert";
+import { execFileSync } from "child_process";
 import { promises as fs } from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -61,6 +62,47 @@ describe("engine: a dynamic resource on the real engine", function () {
     it("destroy removes the bucket's folder", async function () {
         await stack.destroy();
         assert.equal(await exists(path.join(dataDir, "storage", "e2e-assets")), false);
+        assert.deepEqual(await stack.resources("StorageBucket"), []);
+    });
+});
+
+describe("engine: a stack outlives a move of its provider's files", function () {
+    let copy: string;
+    let dataDir: string;
+    let stack: TestStack;
+
+    before(async function () {
+        // A checkout of our own to move files in: the project's tracked files, and its installed packages.
+        copy = await fs.mkdtemp(path.join(os.tmpdir(), "flow-nexus-checkout-"));
+        const files = execFileSync("git", ["ls-files", "-z"], { cwd: PROJECT_DIR, encoding: "utf8" }).split("\0").filter(Boolean);
+        for (const file of files) {
+            await fs.mkdir(path.dirname(path.join(copy, file)), { recursive: true });
+            await fs.copyFile(path.join(PROJECT_DIR, file), path.join(copy, file));
+        }
+        await fs.symlink(path.join(PROJECT_DIR, "node_modules"), path.join(copy, "node_modules"));
+        dataDir = await fs.mkdtemp(path.join(os.tmpdir(), "flow-nexus-data-"));
+        stack = await TestStack.create(path.join(copy, "test", "e2e", "programs", "bucket"), { config: { name: "moved-assets", dataDir } });
+    });
+    after(async function () {
+        await stack?.dispose();
+        await fs.rm(copy, { recursive: true, force: true });
+        await fs.rm(dataDir, { recursive: true, force: true });
+    });
+
+    it("up, then the bucket's provider moves to another file: refresh and destroy run it from there", async function () {
+        await stack.up();
+        const [bucket] = await stack.resources("StorageBucket");
+        assert.doesNotMatch(JSON.stringify(bucket.inputs.__provider), /storage\/resource/, "the state names the type, not the file");
+
+        const storage = path.join(copy, "providers", "storage");
+        await fs.rename(path.join(storage, "resource.ts"), path.join(storage, "bucket.ts"));
+        const registry = path.join(copy, "providers", "registry.ts");
+        const table = await fs.readFile(registry, "utf8");
+        await fs.writeFile(registry, table.replace('require("./storage/resource")', 'require("./storage/bucket")'));
+
+        await stack.refresh("--expect-no-changes");
+        await stack.destroy();
+        assert.equal(await exists(path.join(dataDir, "storage", "moved-assets")), false, "the moved provider deleted the bucket");
         assert.deepEqual(await stack.resources("StorageBucket"), []);
     });
 });

@@ -232,7 +232,6 @@ describe("safety: nothing lost, nothing leaked, on the real engine", function ()
             PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
             PULUMI_NODEJS_TRANSPILE_ONLY: "true",
         };
-        const figures: string[] = [];
         for (let point = 0; point < KILL_POINTS; point++) {
             // Each round replaces the sandbox, its app and monitor: an up with work to be killed in.
             await stack.setConfig("flow-nexus:sandbox.template", point % 2 === 0 ? "python" : "node");
@@ -260,17 +259,17 @@ describe("safety: nothing lost, nothing leaked, on the real engine", function ()
             const orphans = dry.code === 0 ? JSON.parse(dry.stdout).stacks[0].objects.filter((o: any) => o.status === "orphan").length : -1;
             const converged = (await stack.tryRun(["preview", "--stack", stack.name, "--non-interactive", "--expect-no-changes"])).code === 0;
             const supervisors = platformProcesses(dataDir).filter((p) => cmdlineOf(p.pid).includes("supervisor.ts")).length;
-            figures.push(
+            const figure =
                 `kill point ${point + 1}: ${finished ? "up had finished" : `killed at ${delayMs} ms`}, ${seen.size} run processes, ` +
-                    `${left.length} left after the kill, recover exit ${recovered.code} (1 command), ${orphans} orphans, ${supervisors} sandbox supervisor(s), converged ${converged}`,
-            );
+                `${left.length} left after the kill, recover exit ${recovered.code} (1 command), ${orphans} orphans, ${supervisors} sandbox supervisor(s), converged ${converged}`;
+            // Printed as they come, so that a failing point still shows the ones before it.
+            console.log(`      ${figure}`);
             assert.ok(gone, `no process of the killed run is left: ${left.map((p) => `${p.pid} ${p.cmdline}`).join("; ")}`);
             assert.equal(recovered.code, 0, recovered.stderr);
             assert.equal(orphans, 0, dry.stdout + dry.stderr);
             assert.equal(converged, true, "a preview after the recovery has no changes");
             assert.equal(supervisors, 1, "one sandbox runs: the stack's");
         }
-        console.log(figures.map((f) => `      ${f}`).join("\n"));
         outputs = await stack.outputs();
         assert.equal((await probe(outputs.app.healthUrl, 5000)).statusCode, 200);
         assert.equal((await readRecord(path.join(dataDir, "sandboxes", outputs.sandboxId)))?.id, outputs.sandboxId);
