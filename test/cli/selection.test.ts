@@ -49,7 +49,7 @@ describe("cli: cleanup's orphans", function () {
         const [live, created] = classify([found("sandbox", "sbx-live", URN.sandbox), found("sandbox", "sbx-new", URN.sandbox)], state);
         assert.equal(live.status, "managed");
         assert.equal(created.status, "pending");
-        assert.match(created.reason, /pulumi cancel, then pulumi refresh --clear-pending-creates/);
+        assert.match(created.reason, /wait for it, or \(killed\) run flow-nexus recover/);
     });
 
     it("everything of a stack that no longer exists is an orphan, its database too", function () {
