@@ -10,7 +10,7 @@ import * as path from "path";
 import type { Client } from "pg";
 import { balanceOf, ensureLedger, monthOf, paymentsIn } from "../../providers/billing/ledger";
 import { readPolicy, spentUsdCents } from "../../providers/billing/refill";
-import { probe } from "../../providers/deployment/local";
+import { probe } from "../../providers/runtime/http";
 import { readJson } from "../../providers/runtime/files";
 import { withDatabase } from "../../providers/runtime/postgres";
 import { isAlive, isListening, ProcessRef } from "../../providers/runtime/process";

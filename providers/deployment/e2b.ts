@@ -12,7 +12,7 @@
  */
 import { createHash } from "crypto";
 import type { Sandbox } from "e2b";
-import { requireCredits } from "../billing/ledger";
+import { requireCredits } from "../billing/api";
 import { httpFetch } from "../runtime/clients";
 import {
     cleanUpIn,
@@ -29,7 +29,7 @@ import {
     STATE_DIR,
     stopTreeCommand,
     writeFiles,
-} from "../sandbox/e2b-client";
+} from "../runtime/e2b";
 import type { DeploymentBackend, Inputs, Outputs } from "./resource";
 import { readSourceFiles, sourceDir } from "./source";
 

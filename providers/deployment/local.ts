@@ -11,21 +11,19 @@
  */
 import { randomBytes } from "crypto";
 import { promises as fs } from "fs";
-import * as http from "http";
-import * as https from "https";
 import * as path from "path";
-import { requireCredits } from "../billing/ledger";
+import { requireCredits } from "../billing/api";
 import { readJson, writeFileAtomic } from "../runtime/files";
+import { probe, ProbeResult } from "../runtime/http";
+import { logTail } from "../runtime/logs";
 import { withFileLock } from "../runtime/lock";
 import { groupMembers, isListening, ProcessRef, stopGroup, waitUntil } from "../runtime/process";
-import { readSandbox, runInSandbox, sandboxDir, SandboxInfo } from "../sandbox/local";
+import { readSandbox, runInSandbox, sandboxDir, SandboxInfo } from "../sandbox/api";
 import type { DeploymentBackend, Inputs, Outputs } from "./resource";
 import { copyDirectory, sourceDir } from "./source";
 
 /** Local sandboxes serve on loopback. */
 const HOST = "127.0.0.1";
-/** Lines of a failed app's log quoted in the error. */
-const TAIL_LINES = 40;
 const INSTALL_TIMEOUT_MS = 15 * 60 * 1000;
 /** How long a deploy or restart waits for another one of the same app to finish. */
 const LOCK_WAIT_MS = 15 * 60 * 1000;
@@ -79,66 +77,6 @@ async function writeDeployment(record: DeploymentRecord): Promise<void> {
 /** Runs `fn` holding the app's lock; a lock whose holder died (a killed run or watchdog) is taken over. */
 function withLock<T>(file: string, fn: () => Promise<T>): Promise<T> {
     return withFileLock(file, fn, { waitMs: LOCK_WAIT_MS, what: "the app is being changed: its lock" });
-}
-
-/** How one HTTP GET went. */
-export interface ProbeResult {
-    /** Absent when no response came (connection refused, timeout). */
-    statusCode?: number;
-    /** Milliseconds until the whole response arrived, or until giving up. */
-    latencyMs: number;
-    error?: string;
-}
-
-/** One GET of `url` (http or https) on a fresh connection; never throws. */
-export function probe(url: string, timeoutMs: number): Promise<ProbeResult> {
-    const started = process.hrtime.bigint();
-    return new Promise((resolve) => {
-        let timer: NodeJS.Timeout | undefined;
-        let done = false;
-        const finish = (result: Omit<ProbeResult, "latencyMs">) => {
-            if (done) return;
-            done = true;
-            clearTimeout(timer);
-            resolve({ ...result, latencyMs: Number((process.hrtime.bigint() - started) / 1_000_000n) });
-        };
-        let req: http.ClientRequest;
-        try {
-            const client = url.startsWith("https:") ? https : http;
-            req = client.get(url, { agent: false, headers: { "user-agent": "flow-nexus" } }, (res) => {
-                res.once("end", () => finish({ statusCode: res.statusCode }));
-                res.once("error", (err) => finish({ statusCode: res.statusCode, error: err.message }));
-                res.resume();
-            });
-        } catch (err) {
-            finish({ error: (err as Error).message });
-            return;
-        }
-        req.once("error", (err: NodeJS.ErrnoException) => finish({ error: err.message || err.code }));
-        timer = setTimeout(() => {
-            finish({ error: `no answer within ${timeoutMs} ms` });
-            req.destroy();
-        }, timeoutMs);
-    });
-}
-
-/** The last `TAIL_LINES` lines of `file` written after byte `from` ("" when there is no file). */
-export async function logTail(file: string, from = 0): Promise<string> {
-    let handle: fs.FileHandle;
-    try {
-        handle = await fs.open(file, "r");
-    } catch {
-        return "";
-    }
-    try {
-        const { size } = await handle.stat();
-        const start = Math.max(from, size - 64 * 1024);
-        const buffer = Buffer.alloc(size - start);
-        await handle.read(buffer, 0, buffer.length, start);
-        return buffer.toString("utf8").replace(/\n$/, "").split("\n").slice(-TAIL_LINES).join("\n");
-    } finally {
-        await handle.close();
-    }
 }
 
 /** The sandbox, running; an error that says what to do when it is not. */

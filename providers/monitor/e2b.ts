@@ -10,7 +10,7 @@
  */
 import { createHash } from "crypto";
 import type { Sandbox } from "e2b";
-import { cleanUpIn, connectLive, mustRun, readText, sandboxInfo, sh, startBackground, STATE_DIR, stopTreeCommand, writeFiles } from "../sandbox/e2b-client";
+import { cleanUpIn, connectLive, mustRun, readText, sandboxInfo, sh, startBackground, STATE_DIR, stopTreeCommand, writeFiles } from "../runtime/e2b";
 import type { Inputs, MonitorBackend, Outputs } from "./resource";
 import { sandboxWatchdogScript, WATCHDOG_FILES } from "./sandbox-watchdog";
 

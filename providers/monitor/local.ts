@@ -10,7 +10,7 @@ import { randomBytes } from "crypto";
 import { existsSync, promises as fs } from "fs";
 import * as path from "path";
 import type { Client } from "pg";
-import { logTail } from "../deployment/local";
+import { logTail } from "../runtime/logs";
 import { createTables, databaseDown, withDatabase } from "../runtime/postgres";
 import { isAlive, pidRunning, ProcessRef, signalPids, stopGroup, waitUntil } from "../runtime/process";
 import { spawnTypeScriptProcess } from "../runtime/load";

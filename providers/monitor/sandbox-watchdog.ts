@@ -13,8 +13,8 @@
  * `alertMessage`, ./watchdog) and the deployment's start command, embedded
  * as source, so both watchdogs decide alike.
  */
-import { RECORDS_DIR, START_COMMAND, startEnv } from "../deployment/e2b";
-import { stopTreeCommand } from "../sandbox/e2b-client";
+import { RECORDS_DIR, START_COMMAND, startEnv } from "../deployment/api";
+import { stopTreeCommand } from "../runtime/e2b";
 import { alertMessage, judge, tally } from "./watchdog";
 
 /** The file names inside a monitor's folder in the sandbox. */

@@ -13,7 +13,8 @@ import * as http from "http";
 import * as https from "https";
 import * as path from "path";
 import { pathToFileURL } from "url";
-import { probe, ProbeResult, restartDeployment } from "../deployment/local";
+import { restartDeployment } from "../deployment/api";
+import { probe, ProbeResult } from "../runtime/http";
 import { withDatabase } from "../runtime/postgres";
 import { processRef } from "../runtime/process";
 import {

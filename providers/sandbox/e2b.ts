@@ -9,11 +9,10 @@
  * in place with `setTimeout` (a paused sandbox resumes through `connect`).
  */
 import type { Sandbox, SandboxInfo } from "e2b";
-import { recordSandboxUsage, requireCredits } from "../billing/ledger";
-import { runRefill } from "../billing/refill";
+import { recordSandboxUsage, requireCredits, runRefill } from "../billing/api";
 import { e2bOptions, e2bSdk } from "../runtime/clients";
 import { e2bError, isNotFound } from "../runtime/cloud-errors";
-import { HOME, LONG_COMMAND_MS, mustRun, readText, sandboxInfo, sh, STATE_DIR } from "./e2b-client";
+import { HOME, LONG_COMMAND_MS, mustRun, readText, sandboxInfo, sh, STATE_DIR } from "../runtime/e2b";
 import { fingerprint } from "./fingerprint";
 import type { Inputs, Outputs, SandboxBackend } from "./resource";
 

@@ -30,8 +30,7 @@ import {
     terminate,
     waitUntil,
 } from "../runtime/process";
-import { recordSandboxUsage, requireCredits } from "../billing/ledger";
-import { runRefill } from "../billing/refill";
+import { recordSandboxUsage, requireCredits, runRefill } from "../billing/api";
 import { writeFileAtomic } from "../runtime/files";
 import type { BillingRef } from "../runtime/lineage";
 import { spawnTypeScriptProcess } from "../runtime/load";

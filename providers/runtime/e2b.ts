@@ -6,8 +6,8 @@
  * mapped (./runtime/cloud-errors), never raw.
  */
 import type { Sandbox, SandboxInfo } from "e2b";
-import { e2bOptions, e2bSdk } from "../runtime/clients";
-import { e2bError, isNotFound } from "../runtime/cloud-errors";
+import { e2bOptions, e2bSdk } from "./clients";
+import { e2bError, isNotFound } from "./cloud-errors";
 
 /** The sandbox user's home: the work dir commands run in. */
 export const HOME = "/home/user";

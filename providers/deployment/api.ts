@@ -1,0 +1,8 @@
+/**
+ * What other providers may do with deployments (a monitor's watchdogs
+ * restart them): the few operations this provider offers, so that no one
+ * reaches into its backend files.
+ */
+export { deploymentDir, readDeployment, restartDeployment } from "./local";
+export type { DeploymentRecord } from "./local";
+export { RECORDS_DIR, START_COMMAND, startEnv } from "./e2b";
