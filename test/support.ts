@@ -4,7 +4,7 @@ import * as os from "os";
 import * as path from "path";
 import type * as pulumi from "@pulumi/pulumi";
 import type { Tags } from "../providers/runtime/lineage";
-import { removePostgres } from "../providers/runtime/postgres";
+import { removePostgres } from "../providers/runtime/postgres-server";
 
 /** A fresh stack data folder under the system's temp folder. */
 export async function tempDataDir(): Promise<string> {

@@ -14,7 +14,7 @@ import { probe } from "../../providers/runtime/http";
 import { readJson } from "../../providers/runtime/files";
 import { withDatabase } from "../../providers/runtime/postgres";
 import { isAlive, isListening, ProcessRef } from "../../providers/runtime/process";
-import { readSandbox } from "../../providers/sandbox/local";
+import { readSandbox } from "../../providers/sandbox/record";
 import { bucketDir, readRules } from "../../providers/storage/layout";
 import { formatCredits, formatDuration, formatUsd } from "../output";
 import type { StackOutputs } from "../outputs";

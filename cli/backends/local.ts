@@ -10,7 +10,7 @@ import { runRefill } from "../../providers/billing/refill";
 import { deploymentDir, readDeployment } from "../../providers/deployment/local";
 import { monitorDir } from "../../providers/monitor/local";
 import { readAuditLog } from "../../providers/runtime/audit";
-import { readSandbox } from "../../providers/sandbox/local";
+import { readSandbox } from "../../providers/sandbox/record";
 import { CliError, ExitCode } from "../errors";
 import { requireOutput, StackOutputs } from "../outputs";
 import { localHealth, readBalance } from "./local-health";

@@ -6,7 +6,8 @@
  * `initialCredits` is granted once, by reference.
  */
 import type { Client } from "pg";
-import { databaseDown, withDatabase } from "../runtime/postgres";
+import { withDatabase } from "../runtime/postgres";
+import { databaseDown } from "../runtime/postgres-server";
 import { balanceOf, ensureLedger, INITIAL_CREDITS_REFERENCE, insertEntry, monthOf, paymentsIn, withAccountLock } from "./ledger";
 import { deletePolicy, readPolicy, RefillPolicy, spentUsdCents, writePolicy } from "./refill";
 import type { Inputs, Outputs, RefillBackend } from "./resource";

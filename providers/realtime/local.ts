@@ -9,7 +9,8 @@
  */
 import { randomBytes } from "crypto";
 import type { Client } from "pg";
-import { createTables, databaseDown, transaction, withDatabase } from "../runtime/postgres";
+import { createTables, transaction, withDatabase } from "../runtime/postgres";
+import { databaseDown } from "../runtime/postgres-server";
 import type { Inputs, Outputs, SubscriptionBackend } from "./resource";
 
 const PUBLICATION = "supabase_realtime";

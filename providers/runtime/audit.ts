@@ -11,7 +11,8 @@ import { randomBytes } from "crypto";
 import { promises as fs } from "fs";
 import * as path from "path";
 import type { BackendRef, Tags } from "./lineage";
-import { acquireLease, createTables, DatabaseRef, releaseLease, withDatabase } from "./postgres";
+import { createTables, DatabaseRef, withDatabase } from "./postgres";
+import { acquireLease, releaseLease } from "./postgres-server";
 
 export type AuditAction = "create" | "update" | "delete";
 

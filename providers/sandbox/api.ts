@@ -3,5 +3,7 @@
  * the few operations this provider offers, so that no one reaches into its
  * backend files.
  */
-export { readSandbox, runInSandbox, sandboxDir } from "./local";
-export type { BackgroundProcess, RunOptions, SandboxInfo } from "./local";
+export { readSandbox, sandboxDir } from "./record";
+export { runInSandbox } from "./processes";
+export type { SandboxInfo } from "./record";
+export type { BackgroundProcess, RunOptions } from "./processes";

@@ -1,2 +1,3 @@
 export { Sandbox, SandboxArgs, TEMPLATES, MIN_TIMEOUT_SECONDS, MAX_TIMEOUT_SECONDS, MAX_PORTS } from "./resource";
-export { runInSandbox, readSandbox, RunOptions, BackgroundProcess, SandboxInfo } from "./local";
+export { readSandbox, SandboxInfo } from "./record";
+export { runInSandbox, RunOptions, BackgroundProcess } from "./processes";

@@ -1,47 +1,22 @@
 /**
- * The local Sandbox backend: a process sandbox. A sandbox is a folder
- * `<dataDir>/sandboxes/<id>/` holding `sandbox.json` (what it is), `work/`
- * (where its commands run), `home/`, `logs/` and `procs/` (one file per
- * background process), kept alive by a detached supervisor (./supervisor)
- * that enforces its timeout. Commands run under bubblewrap where it works
- * (read-only host, private /tmp and pid namespace, shared network so
- * loopback ports work), as plain processes elsewhere.
- *
- * Every process of a sandbox carries FLOW_NEXUS_SANDBOX_ID in its
- * environment, so the ones that leave their process group are found too.
+ * The local Sandbox backend: a process sandbox. A sandbox is a folder of
+ * the stack's data (./record), kept alive by a detached supervisor
+ * (./supervisor) that enforces its timeout and meters its running time; its
+ * commands run as ./processes runs them.
  */
-import { execFile } from "child_process";
 import { randomBytes } from "crypto";
-import { existsSync, promises as fs, readdirSync, readFileSync, realpathSync } from "fs";
+import { existsSync, promises as fs } from "fs";
 import * as path from "path";
-import {
-    allocatePorts,
-    groupMembers,
-    isAlive,
-    isListening,
-    processesWithEnv,
-    ProcessRef,
-    runForeground,
-    RunResult,
-    signalGroup,
-    signalPids,
-    spawnDetached,
-    stopGroup,
-    terminate,
-    waitUntil,
-} from "../runtime/process";
 import { recordSandboxUsage, requireCredits, runRefill } from "../billing/api";
-import { writeFileAtomic } from "../runtime/files";
-import type { BillingRef } from "../runtime/lineage";
 import { spawnTypeScriptProcess } from "../runtime/load";
+import { TAIL_LINES } from "../runtime/logs";
+import { allocatePorts, isAlive, isListening, ProcessRef, signalPids, stopGroup, waitUntil } from "../runtime/process";
 import { fingerprint } from "./fingerprint";
-import type { Inputs, Isolation, Outputs, SandboxBackend } from "./resource";
+import { isolationHere, killProcesses, runCommand } from "./processes";
+import { isPaused, listRecords, readRecord, readyFile, SandboxRecord, sandboxDir, setPaused, supervisorAlive, writeRecord } from "./record";
+import type { Inputs, Outputs, SandboxBackend } from "./resource";
 
-/** The environment variable that marks every process of a sandbox. */
-export const SANDBOX_MARKER = "FLOW_NEXUS_SANDBOX_ID";
 const HOST = "127.0.0.1";
-/** Lines of a failed startup script's output quoted in the error. */
-const TAIL_LINES = 40;
 
 /**
  * Charges a billed sandbox's running time up to now (idempotent per period,
@@ -53,229 +28,6 @@ export async function meterUsage(dataDir: string, record: SandboxRecord): Promis
     const { account, creditsPerHour } = record.billing;
     await recordSandboxUsage(dataDir, account, record.id, new Date(record.startedAt), new Date(), creditsPerHour);
     await runRefill(dataDir, account);
-}
-
-/** What a local sandbox's `sandbox.json` holds. */
-export interface SandboxRecord {
-    id: string;
-    /** The replace-defining inputs it was made from (see fingerprint). */
-    fingerprint: string;
-    template: Inputs["template"];
-    envs: Record<string, string>;
-    metadata: Record<string, string>;
-    tags: Inputs["tags"];
-    ports: number[];
-    startedAt: string;
-    endAt: string;
-    timeoutSeconds: number;
-    onTimeout: Inputs["onTimeout"];
-    isolation: Isolation;
-    /** Absent only while the sandbox is being created. */
-    supervisor?: ProcessRef;
-    /** Where its running time is charged. */
-    billing?: BillingRef;
-}
-
-/** A running sandbox as its processes see it. */
-export interface SandboxInfo extends SandboxRecord {
-    dir: string;
-    workDir: string;
-    status: Outputs["status"];
-}
-
-/** A background process started in a sandbox. */
-export interface BackgroundProcess extends ProcessRef {
-    logFile: string;
-}
-
-/** How {@link runInSandbox} runs a command. */
-export interface RunOptions {
-    /** Leave it running, detached, in its own process group. Default false: wait for it to exit. */
-    background?: boolean;
-    /** Extra environment variables, over the sandbox's envs. */
-    env?: Record<string, string>;
-    /** Receives stdout and stderr (appended). Default: a new file in the sandbox's logs/. */
-    logFile?: string;
-    /** Foreground only: kill the command after this many milliseconds. */
-    timeoutMs?: number;
-}
-
-/** The folder of sandbox `sandboxId` of the stack whose data folder is `dataDir`. */
-export function sandboxDir(dataDir: string, sandboxId: string): string {
-    return path.join(path.resolve(dataDir), "sandboxes", sandboxId);
-}
-
-const recordFile = (dir: string) => path.join(dir, "sandbox.json");
-const pausedFile = (dir: string) => path.join(dir, "paused");
-/** Written by the supervisor once it handles signals, so nobody signals it too early. */
-export const readyFile = (dir: string) => path.join(dir, "supervisor.ready");
-
-/** The sandbox.json in `dir`, or undefined when there is none (never created, deleted, expired). */
-export async function readRecord(dir: string): Promise<SandboxRecord | undefined> {
-    try {
-        return JSON.parse(await fs.readFile(recordFile(dir), "utf8")) as SandboxRecord;
-    } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-        throw err;
-    }
-}
-
-async function writeRecord(dir: string, record: SandboxRecord): Promise<void> {
-    // Atomic: the supervisor re-reads it at any moment. Private: envs may hold secrets.
-    await writeFileAtomic(recordFile(dir), JSON.stringify(record, null, 2), 0o600);
-}
-
-async function listRecords(dataDir: string): Promise<SandboxRecord[]> {
-    let ids: string[];
-    try {
-        ids = await fs.readdir(path.join(path.resolve(dataDir), "sandboxes"));
-    } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === "ENOENT") return [];
-        throw err;
-    }
-    const records = await Promise.all(ids.map((id) => readRecord(sandboxDir(dataDir, id))));
-    return records.filter((r): r is SandboxRecord => r !== undefined);
-}
-
-/** A sandbox is alive while its supervisor is: a dead supervisor means it was killed or the machine restarted. */
-function supervisorAlive(record: SandboxRecord): boolean {
-    return record.supervisor !== undefined && isAlive(record.supervisor, record.id);
-}
-
-/** Whether the supervisor has paused the sandbox in `dir` at its timeout. */
-export async function isPaused(dir: string): Promise<boolean> {
-    return existsSync(pausedFile(dir));
-}
-
-/** Marks the sandbox paused or running; only its supervisor calls this. */
-export async function setPaused(dir: string, paused: boolean): Promise<void> {
-    if (paused) await fs.writeFile(pausedFile(dir), new Date().toISOString());
-    else await fs.rm(pausedFile(dir), { force: true });
-}
-
-/** The sandbox `sandboxId` of `dataDir` if it is alive, else undefined. */
-export async function readSandbox(dataDir: string, sandboxId: string): Promise<SandboxInfo | undefined> {
-    const dir = sandboxDir(dataDir, sandboxId);
-    const record = await readRecord(dir);
-    if (!record || !supervisorAlive(record)) return undefined;
-    const status = (await isPaused(dir)) ? "paused" : "running";
-    return { ...record, dir, workDir: path.join(dir, "work"), status };
-}
-
-// Probed once per process; FLOW_NEXUS_SANDBOX_ISOLATION=process skips it (tests, hosts where bwrap misbehaves).
-let probe: Promise<Isolation> | undefined;
-
-function isolationHere(): Promise<Isolation> {
-    if (process.env.FLOW_NEXUS_SANDBOX_ISOLATION === "process") return Promise.resolve("process");
-    probe ??= new Promise((resolve) =>
-        execFile("bwrap", [...bwrapArgs(), "true"], { timeout: 10_000 }, (err) => resolve(err ? "process" : "bubblewrap")),
-    );
-    return probe;
-}
-
-function bwrapArgs(dir?: string, cwd?: string, dieWithParent = false): string[] {
-    return [
-        ...["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"],
-        ...(dir ? ["--bind", dir, dir] : []),
-        ...(cwd ? ["--chdir", cwd] : []),
-        "--unshare-pid",
-        ...(dieWithParent ? ["--die-with-parent"] : []),
-        "--",
-    ];
-}
-
-/** The host variables a sandbox sees; the rest (credentials, Pulumi's own) stays outside. */
-const INHERITED_ENV = ["PATH", "LANG", "LC_ALL", "TZ", "TERM", "USER", "LOGNAME", "SHELL", "NODE_EXTRA_CA_CERTS", "SSL_CERT_FILE"];
-const PROXY_ENV = ["http_proxy", "https_proxy", "no_proxy"];
-
-function environment(dir: string, record: SandboxRecord, extra: Record<string, string> = {}): Record<string, string> {
-    const inherited: Record<string, string> = {};
-    for (const name of [...INHERITED_ENV, ...PROXY_ENV, ...PROXY_ENV.map((n) => n.toUpperCase())]) {
-        const value = process.env[name];
-        if (value !== undefined) inherited[name] = value;
-    }
-    return {
-        ...inherited,
-        // The host's home is read-only under bubblewrap; tools (npm) need a writable one.
-        HOME: path.join(dir, "home"),
-        FLOW_NEXUS_PORTS: record.ports.join(","),
-        ...record.envs,
-        ...extra,
-        [SANDBOX_MARKER]: record.id,
-    };
-}
-
-/** The argv that runs `command` with `sh -c` inside the sandbox. */
-function commandLine(dir: string, record: SandboxRecord, command: string, foreground: boolean): [string, string[]] {
-    if (record.isolation === "process") return ["sh", ["-c", command]];
-    const real = realpathSync(dir);
-    // Only a foreground command dies with its caller; a background one outlives the pulumi run.
-    return ["bwrap", [...bwrapArgs(real, path.join(real, "work"), foreground), "sh", "-c", command]];
-}
-
-async function run(dir: string, record: SandboxRecord, command: string, opts: RunOptions): Promise<RunResult> {
-    const [file, args] = commandLine(dir, record, command, true);
-    return runForeground(file, args, {
-        cwd: path.join(dir, "work"),
-        env: environment(dir, record, opts.env),
-        logFile: opts.logFile ?? path.join(dir, "logs", `run-${Date.now()}.log`),
-        timeoutMs: opts.timeoutMs,
-        tailLines: TAIL_LINES,
-    });
-}
-
-async function start(dir: string, record: SandboxRecord, command: string, opts: RunOptions): Promise<BackgroundProcess> {
-    const [file, args] = commandLine(dir, record, command, false);
-    const logFile = opts.logFile ?? path.join(dir, "logs", `process-${Date.now()}-${randomBytes(3).toString("hex")}.log`);
-    const ref = await spawnDetached(file, args, { cwd: path.join(dir, "work"), env: environment(dir, record, opts.env), logFile });
-    await fs.writeFile(path.join(dir, "procs", `${ref.pid}.json`), JSON.stringify({ ...ref, command, logFile }));
-    return { ...ref, logFile };
-}
-
-/**
- * Runs `sh -c command` in a sandbox's work dir with its envs (and
- * `opts.env`). In the foreground it resolves when the command exits, with
- * its exit code and the tail of its output, and kills what it left in its
- * process group. In the background it resolves once the process started;
- * the process runs until it exits, is stopped (`stopGroup` from
- * providers/runtime/process) or the sandbox ends. Throws if the sandbox is
- * gone or paused.
- */
-export function runInSandbox(dataDir: string, sandboxId: string, command: string, opts: RunOptions & { background: true }): Promise<BackgroundProcess>;
-export function runInSandbox(dataDir: string, sandboxId: string, command: string, opts?: RunOptions & { background?: false }): Promise<RunResult>;
-export async function runInSandbox(dataDir: string, sandboxId: string, command: string, opts: RunOptions = {}): Promise<RunResult | BackgroundProcess> {
-    const sandbox = await readSandbox(dataDir, sandboxId);
-    if (!sandbox) throw new Error(`sandbox ${sandboxId} is gone (expired, killed or deleted)`);
-    if (sandbox.status === "paused") throw new Error(`sandbox ${sandboxId} is paused; change its timeoutSeconds to resume it`);
-    return opts.background ? start(sandbox.dir, sandbox, command, opts) : run(sandbox.dir, sandbox, command, opts);
-}
-
-function backgroundGroups(dir: string): ProcessRef[] {
-    try {
-        return readdirSync(path.join(dir, "procs")).map((f) => JSON.parse(readFileSync(path.join(dir, "procs", f), "utf8")));
-    } catch {
-        return [];
-    }
-}
-
-function sandboxPids(dir: string, sandboxId: string): number[] {
-    const pids = new Set(processesWithEnv(SANDBOX_MARKER, sandboxId));
-    for (const group of backgroundGroups(dir)) groupMembers(group).forEach((pid) => pids.add(pid));
-    return [...pids];
-}
-
-/** Sends `signal` to every process of the sandbox (SIGSTOP pauses it, SIGCONT resumes it). */
-export function signalProcesses(dir: string, sandboxId: string, signal: NodeJS.Signals): void {
-    for (const group of backgroundGroups(dir)) signalGroup(group, signal);
-    signalPids(processesWithEnv(SANDBOX_MARKER, sandboxId), signal);
-}
-
-/** Ends every process of the sandbox, paused ones included. */
-export function killProcesses(dir: string, sandboxId: string): Promise<void> {
-    return terminate(
-        (signal) => signalProcesses(dir, sandboxId, signal),
-        () => sandboxPids(dir, sandboxId),
-    );
 }
 
 /** Removes a sandbox completely: supervisor, processes, folder. Nothing there is not an error. */
@@ -358,7 +110,7 @@ async function create(inputs: Inputs): Promise<Outputs> {
         // Recorded before the script runs, so an interrupted create is found (by its URN) and cleared.
         await writeRecord(dir, record);
         if (inputs.startupScript !== undefined) {
-            const result = await run(dir, record, inputs.startupScript, {
+            const result = await runCommand(dir, record, inputs.startupScript, {
                 logFile: path.join(dir, "logs", "startup.log"),
                 timeoutMs: inputs.timeoutSeconds * 1000,
             });

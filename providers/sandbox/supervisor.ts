@@ -8,7 +8,9 @@
  */
 import { promises as fs } from "fs";
 import * as path from "path";
-import { isPaused, killProcesses, meterUsage, readRecord, readyFile, SandboxRecord, setPaused, signalProcesses } from "./local";
+import { meterUsage } from "./local";
+import { killProcesses, signalProcesses } from "./processes";
+import { isPaused, readRecord, readyFile, SandboxRecord, setPaused } from "./record";
 
 /** How often a billed sandbox's running time is charged. */
 const METER_EVERY_MS = 60_000;

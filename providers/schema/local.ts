@@ -7,7 +7,8 @@
  */
 import { createHash } from "crypto";
 import type { Client } from "pg";
-import { createTables, databaseDown, withDatabase } from "../runtime/postgres";
+import { createTables, withDatabase } from "../runtime/postgres";
+import { databaseDown } from "../runtime/postgres-server";
 import type { Inputs, Migration, Outputs, SchemaBackend } from "./resource";
 
 const TABLE = `

@@ -3,7 +3,8 @@
  * Postgres, passwords kept only as scrypt hashes.
  */
 import type { Client } from "pg";
-import { createTables, databaseDown, withDatabase } from "../runtime/postgres";
+import { createTables, withDatabase } from "../runtime/postgres";
+import { databaseDown } from "../runtime/postgres-server";
 import { hashPassword, verifyPassword } from "./password";
 import type { Inputs, Outputs, Profile, UserBackend } from "./resource";
 

@@ -8,7 +8,8 @@ import { promises as fs } from "fs";
 import type * as pulumi from "@pulumi/pulumi";
 import { setTransport } from "../../providers/runtime/clients";
 import { CREDENTIALS, CredentialName } from "../../providers/runtime/credentials";
-import { databaseUrl, removePostgres } from "../../providers/runtime/postgres";
+import { databaseUrl } from "../../providers/runtime/postgres";
+import { removePostgres } from "../../providers/runtime/postgres-server";
 import { tempDataDir, testTags } from "../support";
 
 /** Credentials no real service would accept, long enough to be recognised if they ever leak. */

@@ -15,7 +15,8 @@ import { balance, debit, history } from "../../providers/billing/ledger";
 import { readDeployment } from "../../providers/deployment/local";
 import { probe } from "../../providers/runtime/http";
 import { isAlive, processesWithEnv, processRef, waitUntil } from "../../providers/runtime/process";
-import { readRecord, readSandbox, SANDBOX_MARKER } from "../../providers/sandbox/local";
+import { SANDBOX_MARKER } from "../../providers/sandbox/processes";
+import { readRecord, readSandbox } from "../../providers/sandbox/record";
 import { exists } from "../support";
 import { cliEnv, CliRun, PROJECT_DIR, runCli, TestStack } from "./harness";
 

@@ -6,7 +6,7 @@
 import { strict as assert } from "assert";
 import { promises as fs } from "fs";
 import * as path from "path";
-import { readSandbox } from "../../providers/sandbox/local";
+import { readSandbox } from "../../providers/sandbox/record";
 import { isAlive, isListening, processesWithEnv } from "../../providers/runtime/process";
 import { BucketClient } from "../../providers/storage";
 import { exists } from "../support";

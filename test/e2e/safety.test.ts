@@ -13,9 +13,11 @@ import * as path from "path";
 import { balance } from "../../providers/billing/ledger";
 import { readDeployment } from "../../providers/deployment/local";
 import { probe } from "../../providers/runtime/http";
-import { postgresRunning, withDatabase } from "../../providers/runtime/postgres";
+import { withDatabase } from "../../providers/runtime/postgres";
+import { postgresRunning } from "../../providers/runtime/postgres-server";
 import { isAlive, pidRunning, ProcessRef, processRef, waitUntil } from "../../providers/runtime/process";
-import { readRecord, readSandbox, SANDBOX_MARKER } from "../../providers/sandbox/local";
+import { SANDBOX_MARKER } from "../../providers/sandbox/processes";
+import { readRecord, readSandbox } from "../../providers/sandbox/record";
 import { BucketClient } from "../../providers/storage";
 import { cliEnv, engineBinDir, PROJECT_DIR, runCli, TestStack } from "./harness";
 

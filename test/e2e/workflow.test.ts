@@ -13,7 +13,7 @@ import { balance, debit, history } from "../../providers/billing/ledger";
 import { runRefill } from "../../providers/billing/refill";
 import { readDeployment } from "../../providers/deployment/local";
 import { isAlive, isListening, processesWithEnv, processRef, waitUntil } from "../../providers/runtime/process";
-import { readSandbox } from "../../providers/sandbox/local";
+import { readSandbox } from "../../providers/sandbox/record";
 import { exists } from "../support";
 import { PROJECT_DIR, TestStack } from "./harness";
 

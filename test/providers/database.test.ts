@@ -4,7 +4,8 @@
  */
 import { strict as assert } from "assert";
 import { provider as realtimeProvider } from "../../providers/realtime/resource";
-import { acquireLease, withDatabase } from "../../providers/runtime/postgres";
+import { withDatabase } from "../../providers/runtime/postgres";
+import { acquireLease } from "../../providers/runtime/postgres-server";
 import { appendOnlyViolation, provider as schemaProvider } from "../../providers/schema/resource";
 import { provider as userProvider } from "../../providers/user/resource";
 import { verifyPassword } from "../../providers/user";

@@ -10,7 +10,7 @@ import * as path from "path";
 import { readDeployment } from "../../providers/deployment/local";
 import { Inputs, Outputs, provider } from "../../providers/deployment/resource";
 import { groupMembers, isListening, processesWithEnv, signalGroup, waitUntil } from "../../providers/runtime/process";
-import { SANDBOX_MARKER } from "../../providers/sandbox/local";
+import { SANDBOX_MARKER } from "../../providers/sandbox/processes";
 import { Outputs as SandboxOutputs, provider as sandboxProvider } from "../../providers/sandbox/resource";
 import { asEngine, rejection, removeStackData, tempDataDir, testTags } from "../support";
 

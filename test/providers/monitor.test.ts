@@ -14,7 +14,7 @@ import { Outputs as DeploymentOutputs, provider as deploymentProvider } from "..
 import { monitorDir, readAlerts, readChecks } from "../../providers/monitor/local";
 import { AlertPayload } from "../../providers/monitor/local";
 import { Inputs, Outputs, provider } from "../../providers/monitor/resource";
-import { removePostgres } from "../../providers/runtime/postgres";
+import { removePostgres } from "../../providers/runtime/postgres-server";
 import { groupMembers, isAlive, processRef, ProcessRef, signalGroup, signalPids, waitUntil } from "../../providers/runtime/process";
 import { Outputs as SandboxOutputs, provider as sandboxProvider } from "../../providers/sandbox/resource";
 import { asEngine, tempDataDir, testTags } from "../support";

@@ -4,7 +4,8 @@ import { promises as fs } from "fs";
 import * as os from "os";
 import * as path from "path";
 import { audited, readAuditLog } from "../../providers/runtime/audit";
-import { acquireLease, databaseUrl, ensurePostgres, releaseLease, withDatabase } from "../../providers/runtime/postgres";
+import { databaseUrl, withDatabase } from "../../providers/runtime/postgres";
+import { acquireLease, ensurePostgres, releaseLease } from "../../providers/runtime/postgres-server";
 import { processRef } from "../../providers/runtime/process";
 import { exists, removeStackData, tempDataDir, testTags } from "../support";
 

@@ -3,7 +3,8 @@ import { existsSync, promises as fs } from "fs";
 import * as os from "os";
 import * as path from "path";
 import { Inputs, Outputs, provider } from "../../providers/sandbox/resource";
-import { readRecord, runInSandbox, SANDBOX_MARKER, sandboxDir } from "../../providers/sandbox/local";
+import { runInSandbox, SANDBOX_MARKER } from "../../providers/sandbox/processes";
+import { readRecord, sandboxDir } from "../../providers/sandbox/record";
 import { isAlive, isListening, isStopped, processesWithEnv, ProcessRef, signalPids, waitUntil } from "../../providers/runtime/process";
 
 describe("providers: Sandbox (local)", function () {

@@ -8,7 +8,8 @@ import { promises as fs } from "fs";
 import * as path from "path";
 import { balance, credit, history } from "../../providers/billing/ledger";
 import { provider as deploymentProvider } from "../../providers/deployment/resource";
-import { meterUsage, readRecord, sandboxDir } from "../../providers/sandbox/local";
+import { meterUsage } from "../../providers/sandbox/local";
+import { readRecord, sandboxDir } from "../../providers/sandbox/record";
 import { provider as sandboxProvider } from "../../providers/sandbox/resource";
 import { asEngine, exists, rejection, removeStackData, tempDataDir, testTags } from "../support";
 
