@@ -5,7 +5,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { rules as schemaRules, Migration } from "../providers/schema/resource";
+import { appendOnlyViolation, rules as schemaRules, Migration } from "../providers/schema/resource";
 import { EVENTS, rules as realtimeRules } from "../providers/realtime/resource";
 import { rules as billingRules } from "../providers/billing/resource";
 import { rules as deploymentRules, Source } from "../providers/deployment/resource";
@@ -206,6 +206,7 @@ export function platformConfig(
         },
     };
 
+    const duplicate = Array.isArray(config.database.migrations) ? appendOnlyViolation([], config.database.migrations) : undefined;
     const found = [
         ...problems("user", config.user, only(userRules, ["email", "fullName", "metadata"])),
         ...(opts.passwordSet
@@ -214,6 +215,8 @@ export function platformConfig(
         ...problems("sandbox", config.sandbox, only(sandboxRules, ["template", "timeoutSeconds", "envs", "metadata", "onTimeout", "startupScript", "ports"])),
         ...problems("storage", config.storage, only(storageRules, ["name", "public", "fileSizeLimit", "allowedMimeTypes", "forceDestroy"]), { name: "bucket" }),
         ...problems("database", config.database, only(schemaRules, ["schema", "migrations", "forceDestroy"])),
+        // Two migrations with one id would fail halfway through an up: say so at preview.
+        ...(duplicate ? [`flow-nexus:database.${duplicate}`] : []),
         ...problems("realtime", { ...config.realtime, table: `${config.database.schema}.${config.realtime.table}` }, only(realtimeRules, ["table", "events", "filter"])),
         ...problems(
             "app",

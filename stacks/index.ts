@@ -6,40 +6,56 @@ import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
 import { FlowNexusPlatform } from "../components";
 import { BackendRef } from "../providers/runtime/lineage";
+import { CREDENTIALS } from "../providers/runtime/credentials";
+import { MIN_PASSWORD_LENGTH } from "../providers/user/resource";
 import { ConfigError, PlatformConfig, platformConfig, RawConfig, Service, SERVICES } from "./config";
 import { memoryKeys } from "./memory";
 import { leafValues, SecretPaths, secretPaths, valueAt } from "./secrets";
+import { SECTION_NAMES, shapeProblems } from "./shape";
 
 const config = new pulumi.Config("flow-nexus");
 // Which keys hold a secret: @pulumi/pulumi has it, but its runtime index does not re-export it.
 const { isConfigSecret } = require("@pulumi/pulumi/runtime/config") as { isConfigSecret(key: string): boolean };
 
-const SECTIONS = ["user", "sandbox", "storage", "database", "realtime", "app", "monitoring", "billing", "backends"] as const;
+/** The namespace's keys that are not sections: the password and the cloud credentials. */
+const PLAIN_KEYS = ["password", ...Object.values(CREDENTIALS).map((c) => c.key.slice("flow-nexus:".length))];
 
-function readConfig(): RawConfig {
-    const section = <K extends keyof RawConfig>(key: K) => config.getObject<RawConfig[K]>(key);
-    return {
-        user: section("user"),
-        sandbox: section("sandbox"),
-        storage: section("storage"),
-        database: section("database"),
-        realtime: section("realtime"),
-        app: section("app"),
-        monitoring: section("monitoring"),
-        billing: section("billing"),
-        backends: section("backends"),
+/** Every `flow-nexus:*` key of the stack, its value parsed as config objects are (a plain string stays one). */
+function namespaceConfig(): Record<string, unknown> {
+    const parse = (text: string) => {
+        try {
+            return JSON.parse(text) as unknown;
+        } catch {
+            return text;
+        }
     };
+    const all = Object.entries(pulumi.runtime.allConfig()).filter(([key]) => key.startsWith("flow-nexus:"));
+    return Object.fromEntries(all.map(([key, value]) => [key, SECTION_NAMES.includes(key.slice("flow-nexus:".length)) ? parse(value) : value]));
 }
+
+/** Problems no value check can see: keys that are not settings, nulls, sections of the wrong kind, the password's length. */
+function inputProblems(values: Record<string, unknown>): string[] {
+    const password = config.get("password");
+    const length =
+        password !== undefined && (password.length < MIN_PASSWORD_LENGTH || password.length > 72)
+            ? [`flow-nexus:password must be ${MIN_PASSWORD_LENGTH} to 72 characters (got ${password.length})`]
+            : [];
+    return [...shapeProblems("flow-nexus", values, PLAIN_KEYS), ...length];
+}
+
+const values = namespaceConfig();
+const raw = Object.fromEntries(SECTION_NAMES.map((s) => [s, values[`flow-nexus:${s}`]])) as RawConfig;
 
 /** The stack's data folder: where every local backend keeps its state. */
 const dataDir = path.resolve(__dirname, "..", ".flow-nexus", "stacks", pulumi.getStack());
 
 const projectDir = path.resolve(__dirname, "..");
-const raw = readConfig();
-const secrets = secretPaths({ namespace: "flow-nexus", sections: SECTIONS, isSecret: isConfigSecret, projectDir, stack: pulumi.getStack() });
+const secrets = secretPaths({ namespace: "flow-nexus", sections: SECTION_NAMES, isSecret: isConfigSecret, projectDir, stack: pulumi.getStack() });
 
 let settings: PlatformConfig;
 try {
+    const problems = inputProblems(values);
+    if (problems.length > 0) throw new ConfigError(problems);
     if (secrets.backends) throw new ConfigError(["flow-nexus:backends cannot hold secrets: it says where each service runs (set credentials as their own keys)"]);
     settings = platformConfig(raw, {
         // The password stays wrapped as a secret: config checks that it is set,

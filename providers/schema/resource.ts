@@ -103,9 +103,10 @@ class Provider extends AuditedProvider<Inputs, Outputs> {
     async check(olds: Partial<Inputs>, raw: Inputs): Promise<pulumi.dynamic.CheckResult<Inputs>> {
         const news = { ...raw, forceDestroy: raw.forceDestroy ?? false };
         const failures = checkProps(news as unknown as Record<string, unknown>, rules);
-        // Only a schema that stays the same has applied migrations to protect.
-        if (failures.length === 0 && olds.schema === news.schema && Array.isArray(olds.migrations)) {
-            const reason = appendOnlyViolation(olds.migrations, news.migrations);
+        // Only a schema that stays the same has applied migrations to protect; every one needs unique ids.
+        if (failures.length === 0) {
+            const applied = olds.schema === news.schema && Array.isArray(olds.migrations) ? olds.migrations : [];
+            const reason = appendOnlyViolation(applied, news.migrations);
             if (reason) failures.push({ property: "migrations", reason });
         }
         return { inputs: news, failures };

@@ -1,5 +1,9 @@
 import { strict as assert } from "assert";
+import { readFileSync } from "fs";
+import { load } from "js-yaml";
+import * as path from "path";
 import { ConfigError, defaultMigrations, platformConfig } from "../../stacks/config";
+import { shapeProblems } from "../../stacks/shape";
 
 const migrations = () => [{ id: "001", sql: "create table t (id int)" }];
 
@@ -65,6 +69,56 @@ describe("unit: stack config", function () {
     it("requires the password, as a secret", function () {
         assert.deepEqual(problemsOf({}, false), [
             "flow-nexus:password must be set, as a secret: pulumi config set --secret flow-nexus:password <12 to 72 characters>",
+        ]);
+    });
+});
+
+describe("unit: the shape of the stack's config", function () {
+    const OTHERS = ["password", "e2bApiKey"];
+    const problems = (config: Record<string, unknown>) => shapeProblems("flow-nexus", config, OTHERS);
+
+    it("names a key that is not a setting, at any level, with the setting it is nearest to", function () {
+        assert.deepEqual(
+            problems({
+                "flow-nexus:sandbox": { tiemoutSeconds: 600, envs: { ANY_NAME: "is the user's own" } },
+                "flow-nexus:databse": { schema: "app" },
+                "flow-nexus:monitoring": { alerts: [{ type: "webhook", ulr: "https://example.com" }] },
+                "flow-nexus:app": { zzz: 1 },
+            }),
+            [
+                "flow-nexus:sandbox.tiemoutSeconds is not a setting (did you mean timeoutSeconds?)",
+                "flow-nexus:databse is not a setting (did you mean database?)",
+                "flow-nexus:monitoring.alerts[0].ulr is not a setting (did you mean url?)",
+                "flow-nexus:app.zzz is not a setting (the settings are template, directory, env, installCommand, startCommand, port, healthPath, healthTimeoutSeconds)",
+            ],
+        );
+    });
+
+    it("refuses a null instead of taking the default, and a section of the wrong kind", function () {
+        assert.deepEqual(
+            problems({
+                "flow-nexus:sandbox": { timeoutSeconds: null, envs: { A: null } },
+                "flow-nexus:storage": "platform-assets",
+                "flow-nexus:database": { migrations: { id: "001" } },
+            }),
+            [
+                "flow-nexus:sandbox.timeoutSeconds is null: set a value, or remove the key to use its default",
+                "flow-nexus:sandbox.envs.A is null: set a value, or remove the key",
+                "flow-nexus:storage must be an object with the settings bucket, public, fileSizeLimit, allowedMimeTypes, forceDestroy (got a string)",
+                "flow-nexus:database.migrations must be a list (got an object)",
+            ],
+        );
+    });
+
+    it("passes the dev stack's config and the plain keys", function () {
+        const dev = load(readFileSync(path.join(__dirname, "..", "..", "Pulumi.dev.yaml"), "utf8")) as { config: Record<string, unknown> };
+        assert.deepEqual(problems({ ...dev.config, "flow-nexus:e2bApiKey": "e2b_x" }), []);
+        assert.deepEqual(problems({ "flow-nexus:billing": { monthlyLimitUsd: null } }), [], "null is no limit there (the policy pack refuses it)");
+    });
+
+    it("names two migrations with one id at preview, before anything runs", function () {
+        assert.deepEqual(problemsOf({ database: { migrations: [{ id: "001", sql: "select 1" }, { id: "001", sql: "select 2" }] } }), [
+            "flow-nexus:database.migrations has two migrations with id 001: ids must be unique",
         ]);
     });
 });
