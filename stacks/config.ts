@@ -207,6 +207,9 @@ export function platformConfig(
     };
 
     const duplicate = Array.isArray(config.database.migrations) ? appendOnlyViolation([], config.database.migrations) : undefined;
+    // The deployment reads it only at up: a directory that is not there is a config error, named as one.
+    const directory = config.app.source.directory;
+    const missingDirectory = directory !== undefined && !fs.statSync(directory, { throwIfNoEntry: false })?.isDirectory();
     const found = [
         ...problems("user", config.user, only(userRules, ["email", "fullName", "metadata"])),
         ...(opts.passwordSet
@@ -224,6 +227,7 @@ export function platformConfig(
             only(deploymentRules, ["source.template", "source.directory", "env", "installCommand", "startCommand", "healthPath", "healthTimeoutSeconds"]),
             { "source.template": "template", "source.directory": "directory" },
         ),
+        ...(missingDirectory ? [`flow-nexus:app.directory must be an existing directory (got ${JSON.stringify(raw.app?.directory)}, which is ${directory})`] : []),
         ...(config.app.port === undefined ? [] : problems("app", { port: config.app.port }, only(deploymentRules, ["port"]))),
         // The thresholds are flat config keys: "thresholds latencyMs must..." becomes "latencyMs must...".
         ...problems("backends", config.backends, Object.fromEntries(SERVICES.map((s) => [s, oneOf(["local", "cloud"])]))),

@@ -211,6 +211,7 @@ describe("workflow: invalid phase 3-5 config fails at preview, naming the key", 
         ["a health path without a leading slash", "flow-nexus:app.healthPath", "health", /flow-nexus:app\.healthPath must start with a slash, e\.g\. \/health \(got "health"\)/],
         ["an unknown template", "flow-nexus:app.template", "rails", /flow-nexus:app\.template must be one of node-http, static-site \(got "rails"\)/],
         ["a port out of range", "flow-nexus:app.port", "70000", /flow-nexus:app\.port must be a whole number from 1024 to 65535 \(got 70000\)/],
+        ["an app directory that is not there", "flow-nexus:app.directory", "no/such/app", /flow-nexus:app\.directory must be an existing directory \(got "no\/such\/app", which is \S+\/no\/such\/app\)/],
     ];
 
     for (const [what, key, value, message] of cases) {

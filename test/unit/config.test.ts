@@ -116,6 +116,12 @@ describe("unit: the shape of the stack's config", function () {
         assert.deepEqual(problems({ "flow-nexus:billing": { monthlyLimitUsd: null } }), [], "null is no limit there (the policy pack refuses it)");
     });
 
+    it("names an app directory that is not there by its key", function () {
+        assert.deepEqual(problemsOf({ app: { directory: "no/such/app" } }), [
+            `flow-nexus:app.directory must be an existing directory (got "no/such/app", which is ${path.resolve("no/such/app")})`,
+        ]);
+    });
+
     it("names two migrations with one id at preview, before anything runs", function () {
         assert.deepEqual(problemsOf({ database: { migrations: [{ id: "001", sql: "select 1" }, { id: "001", sql: "select 2" }] } }), [
             "flow-nexus:database.migrations has two migrations with id 001: ids must be unique",
