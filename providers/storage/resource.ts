@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { all, backendKind, boolean, checkProps, integer, list, optional, text } from "../runtime/check";
-import { AuditedProvider, Backend } from "../runtime/crud";
+import { AuditedProvider, Backend, DataKeptError } from "../runtime/crud";
 import { cloudCredentials } from "../runtime/credentials";
 import { diffInputs } from "../runtime/diff";
 import { BackendRef, lineageTags, Tags } from "../runtime/lineage";
@@ -73,7 +73,17 @@ class Provider extends AuditedProvider<Inputs, Outputs> {
 
     async diff(_id: string, olds: Outputs, news: Inputs): Promise<pulumi.dynamic.DiffResult> {
         // The name is the bucket's identity: a new name is a new bucket.
-        return diffInputs(olds as never, news as never, INPUTS, ["name", "backend"]);
+        const diff = diffInputs(olds as never, news as never, INPUTS, ["name", "backend"]);
+        // The old bucket goes at the end of the run, with its old settings: one that holds objects stops the run here, at preview.
+        const held = diff.replaces!.length > 0 ? await this.refusal(olds) : undefined;
+        if (held) {
+            const change = olds.name !== news.name ? `renaming bucket ${olds.name} to ${news.name}` : `moving bucket ${olds.name} to another backend`;
+            throw new DataKeptError(
+                `${change} would delete bucket ${olds.name}, which ${held.replace(/^bucket \S+ /, "")}: nothing was changed. ` +
+                    "Empty it, or set forceDestroy: true on it and run up before the change (the old bucket is deleted with the settings it has); or keep it as it is.",
+            );
+        }
+        return diff;
     }
 }
 

@@ -59,6 +59,21 @@ describe("engine: a dynamic resource on the real engine", function () {
         await stack.refresh("--expect-no-changes");
     });
 
+    it("renaming a bucket that holds objects stops at preview, before a new bucket is made", async function () {
+        const objects = path.join(dataDir, "storage", "e2e-assets", "objects");
+        await fs.writeFile(path.join(objects, "kept.txt"), "mine");
+        await stack.setConfig("name", "e2e-renamed");
+        try {
+            const preview = await stack.tryRun(["preview", "--stack", stack.name, "--non-interactive"]);
+            assert.notEqual(preview.code, 0);
+            assert.match(preview.output, /renaming bucket e2e-assets to e2e-renamed would delete bucket e2e-assets, which holds 1 object: nothing was changed/);
+            assert.equal(await exists(path.join(dataDir, "storage", "e2e-renamed")), false);
+        } finally {
+            await stack.setConfig("name", "e2e-assets");
+            await fs.rm(path.join(objects, "kept.txt"));
+        }
+    });
+
     it("destroy removes the bucket's folder", async function () {
         await stack.destroy();
         assert.equal(await exists(path.join(dataDir, "storage", "e2e-assets")), false);
