@@ -1,8 +1,6 @@
 import { ResourceValidationPolicy } from "@pulumi/policy";
+import { CREDITS_PER_USD } from "../providers/billing/schema";
 import { flowNexusType, label } from "./types";
-
-/** Credits bought per US dollar. */
-const CREDITS_PER_USD = 10;
 
 /** Auto-refill spends money unattended: it has a cap, and one refill lifts the balance over the threshold. */
 export const autoRefillLimits: ResourceValidationPolicy = {

@@ -1,7 +1,11 @@
 import { ResourceValidationPolicy } from "@pulumi/policy";
+import { schema } from "../providers/sandbox/schema";
+import { boundsOf, optionsOf } from "../providers/runtime/schema";
 import { flowNexusType, label } from "./types";
 
 const SANDBOX = flowNexusType("Sandbox");
+/** By default the policy allows what the resource allows; a pack's config narrows it. */
+const TIMEOUT = boundsOf(schema.shape.timeoutSeconds);
 
 interface TimeoutConfig {
     minSeconds: number;
@@ -20,8 +24,8 @@ export const sandboxTimeoutBounds: ResourceValidationPolicy = {
     enforcementLevel: "mandatory",
     configSchema: {
         properties: {
-            minSeconds: { type: "integer", minimum: 1, default: 60 },
-            maxSeconds: { type: "integer", minimum: 1, default: 86400 },
+            minSeconds: { type: "integer", minimum: 1, default: TIMEOUT.min },
+            maxSeconds: { type: "integer", minimum: 1, default: TIMEOUT.max },
         },
     },
     validateResource: (args, reportViolation) => {
@@ -55,7 +59,7 @@ export const sandboxTemplateAllowed: ResourceValidationPolicy = {
             allowedTemplates: {
                 type: "array",
                 items: { type: "string" },
-                default: ["node", "python", "react", "nextjs", "vanilla", "base", "claude-code"],
+                default: optionsOf(schema.shape.template),
             },
         },
     },

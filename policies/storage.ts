@@ -1,4 +1,6 @@
 import { ResourceValidationPolicy } from "@pulumi/policy";
+import { defaultOf } from "../providers/runtime/schema";
+import { schema } from "../providers/storage/schema";
 import { flowNexusType } from "./types";
 
 const BUCKET = flowNexusType("StorageBucket");
@@ -32,7 +34,8 @@ export const bucketSizeLimit: ResourceValidationPolicy = {
     enforcementLevel: "mandatory",
     configSchema: {
         properties: {
-            maxFileSizeLimit: { type: "integer", minimum: 1, default: 52428800 },
+            // By default no larger than a bucket's own default.
+            maxFileSizeLimit: { type: "integer", minimum: 1, default: defaultOf(schema.shape.fileSizeLimit) as number },
         },
     },
     validateResource: (args, reportViolation) => {

@@ -1,114 +1,126 @@
 /**
- * The stack's typed configuration: every `flow-nexus:*` key with its default,
- * validated with the same rules the providers' `check` applies, so a bad
- * value fails at preview with the config key's name, before anything runs.
+ * The stack's configuration: each `flow-nexus:<section>` composed from the
+ * resources' schemas (`providers/<service>/schema.ts`), so a setting's type,
+ * bounds and messages are the resource's own, and only the platform's
+ * defaults are written here. Strict: a key that is not a setting is an error
+ * naming the nearest one, a `null` is an error rather than a default, a
+ * section given as a string is an error rather than a crash. Every problem
+ * is one line naming its `flow-nexus:` key.
  */
 import * as fs from "fs";
 import * as path from "path";
-import { appendOnlyViolation, rules as schemaRules, Migration } from "../providers/schema/resource";
-import { EVENTS, rules as realtimeRules } from "../providers/realtime/resource";
-import { rules as billingRules } from "../providers/billing/resource";
-import { rules as deploymentRules, Source } from "../providers/deployment/resource";
-import { AlertChannel, rules as monitorRules } from "../providers/monitor/resource";
-import { checkProps, oneOf, Rule } from "../providers/runtime/check";
-import { rules as sandboxRules, Template, withDefaults as sandboxDefaults } from "../providers/sandbox/resource";
-import { rules as storageRules } from "../providers/storage/resource";
-import { rules as userRules } from "../providers/user/resource";
-
-/** The config as read from the stack, before defaults (one object per `flow-nexus:<section>` key). */
-export interface RawConfig {
-    user?: { email?: string; fullName?: string; metadata?: Record<string, string> };
-    sandbox?: {
-        template?: string;
-        timeoutSeconds?: number;
-        envs?: Record<string, string>;
-        metadata?: Record<string, string>;
-        onTimeout?: string;
-        startupScript?: string;
-        ports?: number;
-    };
-    storage?: { bucket?: string; public?: boolean; fileSizeLimit?: number; allowedMimeTypes?: string[]; forceDestroy?: boolean };
-    database?: { schema?: string; migrations?: Migration[]; forceDestroy?: boolean };
-    realtime?: { table?: string; events?: string[]; filter?: string };
-    app?: {
-        template?: string;
-        directory?: string;
-        env?: Record<string, string>;
-        installCommand?: string;
-        startCommand?: string;
-        port?: number;
-        healthPath?: string;
-        healthTimeoutSeconds?: number;
-    };
-    monitoring?: {
-        intervalSeconds?: number;
-        consecutiveFailures?: number;
-        latencyMs?: number;
-        alerts?: AlertChannel[];
-        restartOnFailure?: boolean;
-    };
-    backends?: Partial<Record<Service, string>>;
-    billing?: {
-        enabled?: boolean;
-        thresholdCredits?: number;
-        refillAmountUsd?: number;
-        monthlyLimitUsd?: number;
-        initialCredits?: number;
-        creditsPerSandboxHour?: number;
-        forceDestroy?: boolean;
-    };
-}
+import { limitBelowRefill, schema as refill } from "../providers/billing/schema";
+import { schema as deployment, Source } from "../providers/deployment/schema";
+import { AlertChannel, schema as monitor } from "../providers/monitor/schema";
+import { schema as realtime } from "../providers/realtime/schema";
+import { baseOf, field, issuePath, oneOf, pathOf, text, valueAt, z } from "../providers/runtime/schema";
+import { schema as sandbox } from "../providers/sandbox/schema";
+import { Migration, schema as database } from "../providers/schema/schema";
+import { schema as storage } from "../providers/storage/schema";
+import { schema as user } from "../providers/user/schema";
 
 /** The platform's services, each on its own backend (flow-nexus:backends). */
 export const SERVICES = ["auth", "sandbox", "storage", "database", "payments"] as const;
 export type Service = (typeof SERVICES)[number];
 
+const thresholds = baseOf(monitor.shape.thresholds) as z.ZodObject<{ consecutiveFailures: z.ZodType<number>; latencyMs: z.ZodType<number> }>;
+const backendKind = oneOf(["local", "cloud"]).default("local");
+const SERVICE_IS: Record<Service, string> = { auth: "the user account", sandbox: "the sandbox, app and monitor", storage: "the bucket", database: "the schema and realtime", payments: "the credit ledger" };
+const CLOUD_OF: Record<Service, string> = { auth: "Supabase Auth", sandbox: "E2B", storage: "Supabase Storage", database: "Supabase Postgres", payments: "Stripe" };
+
+/** Every section's settings: the resources' fields, with the platform's defaults where they differ. */
+export const SECTIONS = {
+    user: z.strictObject({
+        email: user.shape.email.default("dev@flow-nexus.local"),
+        fullName: user.shape.fullName,
+        metadata: user.shape.metadata,
+    }),
+    sandbox: z.strictObject({
+        ...sandbox.pick({ template: true, timeoutSeconds: true, envs: true, metadata: true, onTimeout: true, startupScript: true }).shape,
+        template: sandbox.shape.template.default("node"),
+        // The platform's app listens on the sandbox's first port.
+        ports: sandbox.shape.ports.default(1),
+    }),
+    storage: z.strictObject({
+        bucket: storage.shape.name.default("platform-assets"),
+        ...storage.pick({ public: true, fileSizeLimit: true, allowedMimeTypes: true, forceDestroy: true }).shape,
+    }),
+    database: z.strictObject({
+        schema: database.shape.schema.default("app"),
+        migrations: field(database.shape.migrations.optional(), { defaultIs: "the SQL files of stacks/migrations, in name order" }),
+        forceDestroy: database.shape.forceDestroy,
+    }),
+    realtime: z.strictObject({
+        // The table in flow-nexus:database.schema; the subscription's own rule judges schema.table.
+        table: field(text().default("messages"), { description: "The table in flow-nexus:database.schema whose changes it delivers." }),
+        events: realtime.shape.events,
+        filter: realtime.shape.filter,
+    }),
+    app: z.strictObject({
+        template: field((baseOf(deployment.shape.source) as z.ZodObject<{ template: z.ZodOptional<z.ZodType<Source["template"]>> }>).shape.template, {
+            description: "The app, one of the templates of this repo (or set directory instead).",
+            defaultIs: "node-http, unless directory is set",
+        }),
+        directory: field(text().optional(), { description: "The app's folder, relative to the project (instead of template).", allowed: "an existing directory" }),
+        env: deployment.shape.env.default({ APP_MESSAGE: "Hello from flow-nexus" }),
+        ...deployment.pick({ installCommand: true, startCommand: true }).shape,
+        port: field(deployment.shape.port.optional(), { defaultIs: "the sandbox's first port" }),
+        healthPath: deployment.shape.healthPath.default("/health"),
+        healthTimeoutSeconds: deployment.shape.healthTimeoutSeconds,
+    }),
+    monitoring: z.strictObject({
+        intervalSeconds: monitor.shape.intervalSeconds,
+        consecutiveFailures: thresholds.shape.consecutiveFailures,
+        latencyMs: thresholds.shape.latencyMs,
+        alerts: field(monitor.shape.alerts.optional(), { defaultIs: "a JSON line each in .flow-nexus/stacks/<stack>/alerts.jsonl" }),
+        restartOnFailure: monitor.shape.restartOnFailure,
+    }),
+    billing: z.strictObject({
+        enabled: refill.shape.enabled,
+        thresholdCredits: refill.shape.thresholdCredits.default(50),
+        refillAmountUsd: refill.shape.refillAmountUsd,
+        monthlyLimitUsd: field(refill.shape.monthlyLimitUsd.unwrap().nullable().default(50), {
+            description: "The most refills may charge in a calendar month (UTC), at least one refill; null: no limit, which the policy pack refuses.",
+        }),
+        initialCredits: refill.shape.initialCredits.default(100),
+        creditsPerSandboxHour: refill.shape.creditsPerSandboxHour,
+        forceDestroy: refill.shape.forceDestroy,
+    }),
+    backends: z.strictObject(
+        Object.fromEntries(SERVICES.map((s) => [s, field(backendKind, { description: `Where ${SERVICE_IS[s]} runs: on this machine, or on ${CLOUD_OF[s]}.` })])) as Record<
+            Service,
+            typeof backendKind
+        >,
+    ),
+};
+
+export type Section = keyof typeof SECTIONS;
+export const SECTION_NAMES = Object.keys(SECTIONS) as Section[];
+
+/** The config as read from the stack, before defaults (one object per `flow-nexus:<section>` key). */
+export type RawConfig = { [S in Section]?: unknown };
+type Settings = { [S in Section]: z.output<(typeof SECTIONS)[S]> };
+
 /** The validated configuration the platform is built from. */
 export interface PlatformConfig {
-    user: { email: string; fullName?: string; metadata: Record<string, string> };
-    sandbox: {
-        template: Template;
-        timeoutSeconds: number;
-        envs: Record<string, string>;
-        metadata: Record<string, string>;
-        onTimeout: "kill" | "pause";
-        startupScript?: string;
-        ports: number;
-    };
-    storage: { name: string; public: boolean; fileSizeLimit: number; allowedMimeTypes: string[]; forceDestroy: boolean };
+    user: Settings["user"];
+    sandbox: Settings["sandbox"];
+    storage: Omit<Settings["storage"], "bucket"> & { name: string };
     database: { schema: string; migrations: Migration[]; forceDestroy: boolean };
-    realtime: { table: string; events: Array<(typeof EVENTS)[number]>; filter?: string };
-    app: {
-        source: Source;
-        env: Record<string, string>;
-        installCommand?: string;
-        startCommand?: string;
-        /** Undefined: the sandbox's first allocated port. */
-        port?: number;
-        healthPath?: string;
-        healthTimeoutSeconds: number;
-    };
-    monitoring: {
-        intervalSeconds: number;
+    realtime: Settings["realtime"];
+    app: Omit<Settings["app"], "template" | "directory"> & { source: Source };
+    monitoring: Pick<Settings["monitoring"], "intervalSeconds" | "restartOnFailure"> & {
         thresholds: { consecutiveFailures: number; latencyMs: number };
         alerts: AlertChannel[];
-        restartOnFailure: boolean;
     };
-    backends: Record<Service, "local" | "cloud">;
-    billing: {
-        enabled: boolean;
-        thresholdCredits: number;
-        refillAmountUsd: number;
-        monthlyLimitUsd?: number;
-        initialCredits: number;
-        creditsPerSandboxHour: number;
-        forceDestroy: boolean;
-    };
+    backends: Settings["backends"];
+    billing: Omit<Settings["billing"], "monthlyLimitUsd"> & { monthlyLimitUsd?: number };
 }
 
 export class ConfigError extends Error {
     constructor(readonly problems: string[]) {
-        super(`invalid stack config:\n  - ${problems.join("\n  - ")}`);
+        // One problem is one line; several are a list.
+        super(problems.length === 1 ? `invalid stack config: ${problems[0]}` : `invalid stack config:\n  - ${problems.join("\n  - ")}`);
     }
 }
 
@@ -121,16 +133,84 @@ export function defaultMigrations(dir = path.join(__dirname, "migrations")): Mig
         .map((f) => ({ id: f.replace(/\.sql$/, ""), sql: fs.readFileSync(path.join(dir, f), "utf8") }));
 }
 
-/** Checks one config section with a resource's rules; problems name the full config key. */
-function problems(section: string, values: object, rules: Record<string, Rule>, renamed: Record<string, string> = {}): string[] {
-    return checkProps(values as Record<string, unknown>, rules).map((f) => {
-        const key = renamed[f.property] ?? f.property;
-        return `flow-nexus:${section}.${key}${f.reason.slice(f.property.length)}`;
+/** The edit distance of two keys (Levenshtein, case-insensitive), for "did you mean". */
+function distance(a: string, b: string): number {
+    const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+    for (let i = 1; i <= a.length; i++) {
+        let diagonal = row[0];
+        row[0] = i;
+        for (let j = 1; j <= b.length; j++) {
+            const above = row[j];
+            row[j] = Math.min(row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1].toLowerCase() === b[j - 1].toLowerCase() ? 0 : 1));
+            diagonal = above;
+        }
+    }
+    return row[b.length];
+}
+
+/** The known key nearest to `key`, when it is near enough to be what was meant. */
+export function nearest(key: string, known: readonly string[]): string | undefined {
+    const [best] = known.map((k) => ({ k, d: distance(key, k) })).sort((x, y) => x.d - y.d);
+    return best && best.d <= Math.max(2, Math.floor(key.length / 3)) ? best.k : undefined;
+}
+
+export function notASetting(key: string, name: string, known: readonly string[]): string {
+    const guess = nearest(name, known);
+    return `${key} is not a setting (${guess ? `did you mean ${guess}?` : `the settings are ${known.join(", ")}`})`;
+}
+
+function kind(value: unknown): string {
+    return value === null ? "null" : Array.isArray(value) ? "a list" : typeof value === "object" ? "an object" : `a ${typeof value}`;
+}
+
+/** The keys of the object the schema expects at `at` (of `value`), for "did you mean". */
+function keysAt(schema: z.ZodType, at: readonly PropertyKey[], value: unknown): string[] {
+    let s = baseOf(schema);
+    for (let i = 0; i <= at.length; i++) {
+        const def = s._zod.def as { type: string; element?: z.ZodType; options?: z.ZodType[]; shape?: Record<string, z.ZodType> };
+        if (def.type === "pipe") s = baseOf((def as unknown as { in: z.ZodType }).in);
+        if (def.type === "union") {
+            // A discriminated union: the option whose `type` the value has.
+            const given = (valueAt(value, at.slice(0, i)) as { type?: unknown } | undefined)?.type;
+            s = baseOf(def.options!.find((o) => (o as z.ZodObject).shape?.type?.safeParse(given).success) ?? def.options![0]);
+        }
+        if (i === at.length) break;
+        const next = (s as z.ZodObject).shape?.[at[i] as string] ?? (s._zod.def as { element?: z.ZodType }).element;
+        if (!next) return [];
+        s = baseOf(next);
+    }
+    return Object.keys((s as z.ZodObject).shape ?? {});
+}
+
+/** One line a problem of a section's value, each naming its full config key. */
+function sectionProblems(section: Section, value: unknown): string[] {
+    const schema = SECTIONS[section];
+    const full = `flow-nexus:${section}`;
+    if (value === undefined) return [];
+    if (typeof value !== "object" || value === null || Array.isArray(value)) {
+        return [`${full} must be an object with the settings ${Object.keys(schema.shape).join(", ")} (got ${kind(value)})`];
+    }
+    const parsed = schema.safeParse(value);
+    if (parsed.success) return [];
+    return parsed.error.issues.flatMap((issue) => {
+        const at = issuePath(issue);
+        const key = `${full}${at.length && typeof at[0] !== "number" ? "." : ""}${pathOf(at)}`;
+        if (issue.code === "unrecognized_keys") {
+            const known = keysAt(schema, issue.path, value);
+            return issue.keys.map((k) => notASetting(`${key}.${k}`, k, known));
+        }
+        if (valueAt(value, issue.path) === null) return [`${key} is null: set a value, or remove the key to use its default`];
+        return [`${key} ${issue.message}`];
     });
 }
 
-function only<T extends object>(rules: T, keys: Array<keyof T>): Record<string, Rule> {
-    return Object.fromEntries(keys.map((k) => [k, rules[k]])) as Record<string, Rule>;
+/**
+ * The problems of the `flow-nexus:*` keys themselves: a key that is neither
+ * a section nor one of `plainKeys` (the password, the credentials).
+ */
+export function namespaceProblems(keys: readonly string[], plainKeys: readonly string[]): string[] {
+    const known = [...SECTION_NAMES, ...plainKeys];
+    return keys.filter((k) => !known.includes(k.slice("flow-nexus:".length))).map((k) => notASetting(k, k.slice("flow-nexus:".length), known));
 }
 
 /** Applies defaults and validates; throws a ConfigError listing every bad key. */
@@ -145,103 +225,38 @@ export function platformConfig(
         defaultAlerts?: AlertChannel[];
     },
 ): PlatformConfig {
-    const migrations = opts.migrations ?? defaultMigrations;
-    // One port by default: the app of phase 3 listens on it.
-    const sandbox = sandboxDefaults({ template: "node", ports: 1, ...raw.sandbox } as never);
-    const config: PlatformConfig = {
-        user: {
-            email: raw.user?.email ?? "dev@flow-nexus.local",
-            fullName: raw.user?.fullName,
-            metadata: raw.user?.metadata ?? {},
-        },
-        sandbox: sandbox as PlatformConfig["sandbox"],
-        storage: {
-            name: raw.storage?.bucket ?? "platform-assets",
-            public: raw.storage?.public ?? false,
-            fileSizeLimit: raw.storage?.fileSizeLimit ?? 50 * 1024 * 1024,
-            allowedMimeTypes: raw.storage?.allowedMimeTypes ?? [],
-            forceDestroy: raw.storage?.forceDestroy ?? false,
-        },
-        database: {
-            schema: raw.database?.schema ?? "app",
-            migrations: raw.database?.migrations ?? migrations(),
-            forceDestroy: raw.database?.forceDestroy ?? false,
-        },
-        realtime: {
-            table: raw.realtime?.table ?? "messages",
-            events: (raw.realtime?.events ?? ["*"]) as PlatformConfig["realtime"]["events"],
-            filter: raw.realtime?.filter,
-        },
-        app: {
-            source:
-                raw.app?.directory !== undefined
-                    ? { directory: path.resolve(opts.projectDir ?? process.cwd(), raw.app.directory) }
-                    : { template: (raw.app?.template ?? "node-http") as "node-http" },
-            env: raw.app?.env ?? { APP_MESSAGE: "Hello from flow-nexus" },
-            installCommand: raw.app?.installCommand,
-            startCommand: raw.app?.startCommand,
-            port: raw.app?.port,
-            healthPath: raw.app?.healthPath ?? "/health",
-            healthTimeoutSeconds: raw.app?.healthTimeoutSeconds ?? 60,
-        },
-        monitoring: {
-            intervalSeconds: raw.monitoring?.intervalSeconds ?? 30,
-            thresholds: {
-                consecutiveFailures: raw.monitoring?.consecutiveFailures ?? 3,
-                latencyMs: raw.monitoring?.latencyMs ?? 2000,
-            },
-            alerts: raw.monitoring?.alerts ?? opts.defaultAlerts ?? [],
-            restartOnFailure: raw.monitoring?.restartOnFailure ?? true,
-        },
-        backends: Object.fromEntries(SERVICES.map((s) => [s, raw.backends?.[s] ?? "local"])) as PlatformConfig["backends"],
-        billing: {
-            enabled: raw.billing?.enabled ?? true,
-            thresholdCredits: raw.billing?.thresholdCredits ?? 50,
-            refillAmountUsd: raw.billing?.refillAmountUsd ?? 10,
-            // A key set to null in config means "no limit": the policy pack refuses that.
-            monthlyLimitUsd: raw.billing && "monthlyLimitUsd" in raw.billing ? (raw.billing.monthlyLimitUsd ?? undefined) : 50,
-            initialCredits: raw.billing?.initialCredits ?? 100,
-            creditsPerSandboxHour: raw.billing?.creditsPerSandboxHour ?? 1,
-            forceDestroy: raw.billing?.forceDestroy ?? false,
-        },
-    };
-
-    const duplicate = Array.isArray(config.database.migrations) ? appendOnlyViolation([], config.database.migrations) : undefined;
-    // The deployment reads it only at up: a directory that is not there is a config error, named as one.
-    const directory = config.app.source.directory;
-    const missingDirectory = directory !== undefined && !fs.statSync(directory, { throwIfNoEntry: false })?.isDirectory();
     const found = [
-        ...problems("user", config.user, only(userRules, ["email", "fullName", "metadata"])),
-        ...(opts.passwordSet
-            ? []
-            : ["flow-nexus:password must be set, as a secret: pulumi config set --secret flow-nexus:password <12 to 72 characters>"]),
-        ...problems("sandbox", config.sandbox, only(sandboxRules, ["template", "timeoutSeconds", "envs", "metadata", "onTimeout", "startupScript", "ports"])),
-        ...problems("storage", config.storage, only(storageRules, ["name", "public", "fileSizeLimit", "allowedMimeTypes", "forceDestroy"]), { name: "bucket" }),
-        ...problems("database", config.database, only(schemaRules, ["schema", "migrations", "forceDestroy"])),
-        // Two migrations with one id would fail halfway through an up: say so at preview.
-        ...(duplicate ? [`flow-nexus:database.${duplicate}`] : []),
-        ...problems("realtime", { ...config.realtime, table: `${config.database.schema}.${config.realtime.table}` }, only(realtimeRules, ["table", "events", "filter"])),
-        ...problems(
-            "app",
-            { ...config.app, "source.template": config.app.source.template, "source.directory": config.app.source.directory },
-            only(deploymentRules, ["source.template", "source.directory", "env", "installCommand", "startCommand", "healthPath", "healthTimeoutSeconds"]),
-            { "source.template": "template", "source.directory": "directory" },
-        ),
-        ...(missingDirectory ? [`flow-nexus:app.directory must be an existing directory (got ${JSON.stringify(raw.app?.directory)}, which is ${directory})`] : []),
-        ...(config.app.port === undefined ? [] : problems("app", { port: config.app.port }, only(deploymentRules, ["port"]))),
-        // The thresholds are flat config keys: "thresholds latencyMs must..." becomes "latencyMs must...".
-        ...problems("backends", config.backends, Object.fromEntries(SERVICES.map((s) => [s, oneOf(["local", "cloud"])]))),
-        ...Object.keys(raw.backends ?? {})
-            .filter((s) => !SERVICES.includes(s as Service))
-            .map((s) => `flow-nexus:backends.${s} is not a service: the services are ${SERVICES.join(", ")}`),
-        ...problems("billing", config.billing, only(billingRules, ["enabled", "thresholdCredits", "refillAmountUsd", "monthlyLimitUsd", "initialCredits", "creditsPerSandboxHour", "forceDestroy"])),
-        ...(config.billing.monthlyLimitUsd !== undefined && config.billing.monthlyLimitUsd < config.billing.refillAmountUsd
-            ? [`flow-nexus:billing.monthlyLimitUsd must be at least one refill (refillAmountUsd ${config.billing.refillAmountUsd}) (got ${config.billing.monthlyLimitUsd})`]
-            : []),
-        ...problems("monitoring", config.monitoring, only(monitorRules, ["intervalSeconds", "thresholds", "alerts", "restartOnFailure"])).map(
-            (p) => p.replace(/^flow-nexus:monitoring\.thresholds (\w+)/, "flow-nexus:monitoring.$1"),
-        ),
+        ...(opts.passwordSet ? [] : ["flow-nexus:password must be set, as a secret: pulumi config set --secret flow-nexus:password <12 to 72 characters>"]),
+        ...SECTION_NAMES.flatMap((s) => sectionProblems(s, raw[s])),
     ];
     if (found.length > 0) throw new ConfigError(found);
-    return config;
+    const s = Object.fromEntries(SECTION_NAMES.map((name) => [name, SECTIONS[name].parse(raw[name] ?? {})])) as Settings;
+
+    const { template, directory, ...app } = s.app;
+    const source: Source = directory !== undefined ? { directory: path.resolve(opts.projectDir ?? process.cwd(), directory) } : { template: template ?? "node-http" };
+    // Checks across settings, and of what is only known here.
+    const table = realtime.shape.table.safeParse(`${s.database.schema}.${s.realtime.table}`);
+    const limit = s.billing.monthlyLimitUsd === null ? undefined : limitBelowRefill({ refillAmountUsd: s.billing.refillAmountUsd, monthlyLimitUsd: s.billing.monthlyLimitUsd });
+    const missing = source.directory !== undefined && !fs.statSync(source.directory, { throwIfNoEntry: false })?.isDirectory();
+    const across = [
+        ...(table.success ? [] : [`flow-nexus:realtime.table ${table.error.issues[0].message}`]),
+        ...(template !== undefined && directory !== undefined ? ["flow-nexus:app.directory cannot be set with flow-nexus:app.template: set one of them"] : []),
+        ...(missing ? [`flow-nexus:app.directory must be an existing directory (got ${JSON.stringify(directory)}, which is ${source.directory})`] : []),
+        ...(limit ? [`flow-nexus:billing.monthlyLimitUsd ${limit}`] : []),
+    ];
+    if (across.length > 0) throw new ConfigError(across);
+
+    const { bucket, ...bucketSettings } = s.storage;
+    const { consecutiveFailures, latencyMs, alerts, ...monitoring } = s.monitoring;
+    return {
+        user: s.user,
+        sandbox: s.sandbox,
+        storage: { name: bucket, ...bucketSettings },
+        database: { ...s.database, migrations: s.database.migrations ?? (opts.migrations ?? defaultMigrations)() },
+        realtime: s.realtime,
+        app: { source, ...app },
+        monitoring: { ...monitoring, thresholds: { consecutiveFailures, latencyMs }, alerts: alerts ?? opts.defaultAlerts ?? [] },
+        backends: s.backends,
+        billing: { ...s.billing, monthlyLimitUsd: s.billing.monthlyLimitUsd ?? undefined },
+    };
 }

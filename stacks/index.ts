@@ -7,11 +7,10 @@ import * as path from "path";
 import { FlowNexusPlatform } from "../components";
 import { BackendRef } from "../providers/runtime/lineage";
 import { CREDENTIALS } from "../providers/runtime/credentials";
-import { MIN_PASSWORD_LENGTH } from "../providers/user/resource";
-import { ConfigError, PlatformConfig, platformConfig, RawConfig, Service, SERVICES } from "./config";
+import { schema as userSchema } from "../providers/user/schema";
+import { ConfigError, namespaceProblems, PlatformConfig, platformConfig, RawConfig, SECTION_NAMES, Service, SERVICES } from "./config";
 import { memoryKeys } from "./memory";
 import { leafValues, SecretPaths, secretPaths, valueAt } from "./secrets";
-import { SECTION_NAMES, shapeProblems } from "./shape";
 
 const config = new pulumi.Config("flow-nexus");
 // Which keys hold a secret: @pulumi/pulumi has it, but its runtime index does not re-export it.
@@ -30,17 +29,15 @@ function namespaceConfig(): Record<string, unknown> {
         }
     };
     const all = Object.entries(pulumi.runtime.allConfig()).filter(([key]) => key.startsWith("flow-nexus:"));
-    return Object.fromEntries(all.map(([key, value]) => [key, SECTION_NAMES.includes(key.slice("flow-nexus:".length)) ? parse(value) : value]));
+    const sections: readonly string[] = SECTION_NAMES;
+    return Object.fromEntries(all.map(([key, value]) => [key, sections.includes(key.slice("flow-nexus:".length)) ? parse(value) : value]));
 }
 
-/** Problems no value check can see: keys that are not settings, nulls, sections of the wrong kind, the password's length. */
+/** Problems of the namespace's keys, and of the password (a plain key, judged by the user's schema). */
 function inputProblems(values: Record<string, unknown>): string[] {
     const password = config.get("password");
-    const length =
-        password !== undefined && (password.length < MIN_PASSWORD_LENGTH || password.length > 72)
-            ? [`flow-nexus:password must be ${MIN_PASSWORD_LENGTH} to 72 characters (got ${password.length})`]
-            : [];
-    return [...shapeProblems("flow-nexus", values, PLAIN_KEYS), ...length];
+    const checked = password === undefined ? undefined : userSchema.shape.password.safeParse(password);
+    return [...namespaceProblems(Object.keys(values), PLAIN_KEYS), ...(checked?.error ? [`flow-nexus:password ${checked.error.issues[0].message}`] : [])];
 }
 
 const values = namespaceConfig();
@@ -52,24 +49,28 @@ const dataDir = path.resolve(__dirname, "..", ".flow-nexus", "stacks", pulumi.ge
 const projectDir = path.resolve(__dirname, "..");
 const secrets = secretPaths({ namespace: "flow-nexus", sections: SECTION_NAMES, isSecret: isConfigSecret, projectDir, stack: pulumi.getStack() });
 
-let settings: PlatformConfig;
-try {
+/** Every problem of the config at once: its keys, the password's length, then the sections' values. */
+function readSettings(): PlatformConfig {
     const problems = inputProblems(values);
-    if (problems.length > 0) throw new ConfigError(problems);
-    if (secrets.backends) throw new ConfigError(["flow-nexus:backends cannot hold secrets: it says where each service runs (set credentials as their own keys)"]);
-    settings = platformConfig(raw, {
-        // The password stays wrapped as a secret: config checks that it is set,
-        // the PlatformUser's check checks its length.
-        passwordSet: config.getSecret("password") !== undefined,
-        projectDir,
-        // Locally, alerts land in a file of the stack's data folder unless config names a webhook.
-        defaultAlerts: [{ type: "file", path: path.join(dataDir, "alerts.jsonl") }],
-    });
-} catch (err) {
+    if (secrets.backends) problems.push("flow-nexus:backends cannot hold secrets: it says where each service runs (set credentials as their own keys)");
+    try {
+        const settings = platformConfig(raw, {
+            // The password stays wrapped as a secret: config checks that it is set and how long it is.
+            passwordSet: config.getSecret("password") !== undefined,
+            projectDir,
+            // Locally, alerts land in a file of the stack's data folder unless config names a webhook.
+            defaultAlerts: [{ type: "file", path: path.join(dataDir, "alerts.jsonl") }],
+        });
+        if (problems.length === 0) return settings;
+    } catch (err) {
+        if (!(err instanceof ConfigError)) throw err;
+        problems.push(...err.problems);
+    }
     // A RunError prints only its message: the list of bad keys, with no secret value quoted.
-    if (err instanceof ConfigError) throw new pulumi.RunError(scrubSecrets(err.message, raw, secrets));
-    throw err;
+    throw new pulumi.RunError(scrubSecrets(new ConfigError(problems).message, raw, secrets));
 }
+
+const settings = readSettings();
 
 /** A message with every secret config value in it replaced by [secret]. */
 function scrubSecrets(message: string, config: RawConfig, paths: SecretPaths): string {

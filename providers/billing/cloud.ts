@@ -6,7 +6,7 @@
  * with the Stripe processor.
  */
 import { backend as policies } from "./local";
-import type { Outputs, RefillBackend } from "./resource";
+import type { Outputs, RefillBackend } from "./schema";
 import { ensureCustomer, paymentSetup } from "./stripe";
 
 /** The outputs with what Stripe has for the account: its live customer, and whether a refill could be charged. */

@@ -13,8 +13,9 @@ import * as path from "path";
 import type { Client } from "pg";
 import { createTables, DatabaseRef, isCloud, transaction, withDatabase } from "../runtime/postgres";
 
-/** Credits bought by one US dollar. */
-export const CREDITS_PER_USD = 10;
+import { CREDITS_PER_USD } from "./schema";
+
+export { CREDITS_PER_USD };
 
 /** The reference of the one grant an AutoRefill's `initialCredits` makes. */
 export const INITIAL_CREDITS_REFERENCE = "auto-refill:initial-credits";

@@ -10,7 +10,7 @@ import { withDatabase } from "../runtime/postgres";
 import { databaseDown } from "../runtime/postgres-server";
 import { balanceOf, ensureLedger, INITIAL_CREDITS_REFERENCE, insertEntry, monthOf, paymentsIn, withAccountLock } from "./ledger";
 import { deletePolicy, readPolicy, RefillPolicy, spentUsdCents, writePolicy } from "./refill";
-import type { Inputs, Outputs, RefillBackend } from "./resource";
+import type { Inputs, Outputs, RefillBackend } from "./schema";
 
 const cents = (usd: number) => Math.round(usd * 100);
 

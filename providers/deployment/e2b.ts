@@ -30,7 +30,7 @@ import {
     stopTreeCommand,
     writeFiles,
 } from "../runtime/e2b";
-import type { DeploymentBackend, Inputs, Outputs } from "./resource";
+import type { DeploymentBackend, Inputs, Outputs } from "./schema";
 import { readSourceFiles, sourceDir } from "./source";
 
 /** What `~/.flow-nexus/deployments/<id>.json` holds: enough for a watchdog to restart the app. */

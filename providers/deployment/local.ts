@@ -19,7 +19,7 @@ import { logTail } from "../runtime/logs";
 import { withFileLock } from "../runtime/lock";
 import { groupMembers, isListening, ProcessRef, stopGroup, waitUntil } from "../runtime/process";
 import { readSandbox, runInSandbox, sandboxDir, SandboxInfo } from "../sandbox/api";
-import type { DeploymentBackend, Inputs, Outputs } from "./resource";
+import type { DeploymentBackend, Inputs, Outputs } from "./schema";
 import { copyDirectory, sourceDir } from "./source";
 
 /** Local sandboxes serve on loopback. */

@@ -8,12 +8,7 @@ import { createHash } from "crypto";
 import { promises as fs } from "fs";
 import * as path from "path";
 
-/** The apps shipped in the repo's `templates/` folder. */
-export const TEMPLATES = ["node-http", "static-site"] as const;
-export type Template = (typeof TEMPLATES)[number];
-
-/** Where the code comes from: a template of this repo, or a directory on this machine. */
-export type Source = { template: Template; directory?: undefined } | { directory: string; template?: undefined };
+import type { Source } from "./schema";
 
 /** Folders left out of the hash and the copy, at any depth. */
 const SKIPPED = new Set(["node_modules", ".git"]);

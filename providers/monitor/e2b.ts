@@ -11,7 +11,7 @@
 import { createHash } from "crypto";
 import type { Sandbox } from "e2b";
 import { cleanUpIn, connectLive, mustRun, readText, sandboxInfo, sh, startBackground, STATE_DIR, stopTreeCommand, writeFiles } from "../runtime/e2b";
-import type { Inputs, MonitorBackend, Outputs } from "./resource";
+import type { Inputs, MonitorBackend, Outputs } from "./schema";
 import { sandboxWatchdogScript, WATCHDOG_FILES } from "./sandbox-watchdog";
 
 /** What the in-sandbox watchdog reads from config.json. */

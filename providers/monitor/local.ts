@@ -15,7 +15,7 @@ import { createTables, withDatabase } from "../runtime/postgres";
 import { databaseDown } from "../runtime/postgres-server";
 import { isAlive, pidRunning, ProcessRef, signalPids, stopGroup, waitUntil } from "../runtime/process";
 import { spawnTypeScriptProcess } from "../runtime/load";
-import type { Inputs, MonitorBackend, Outputs } from "./resource";
+import type { Inputs, MonitorBackend, Outputs } from "./schema";
 
 const MONITOR_OBJECTS = ["flow_nexus.monitors", "flow_nexus.monitor_checks", "flow_nexus.monitor_checks_by_monitor", "flow_nexus.monitor_alerts"];
 

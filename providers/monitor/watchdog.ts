@@ -29,7 +29,7 @@ import {
     recordAlert,
     recordChecks,
 } from "./local";
-import type { AlertChannel, Target, Thresholds } from "./resource";
+import type { AlertChannel, Target, Thresholds } from "./schema";
 
 /** How one check of a target went. */
 export interface Verdict {

@@ -11,7 +11,7 @@ import { randomBytes } from "crypto";
 import type { Client } from "pg";
 import { createTables, transaction, withDatabase } from "../runtime/postgres";
 import { databaseDown } from "../runtime/postgres-server";
-import type { Inputs, Outputs, SubscriptionBackend } from "./resource";
+import type { Inputs, Outputs, SubscriptionBackend } from "./schema";
 
 const PUBLICATION = "supabase_realtime";
 

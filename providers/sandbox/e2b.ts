@@ -14,7 +14,7 @@ import { e2bOptions, e2bSdk } from "../runtime/clients";
 import { e2bError, isNotFound } from "../runtime/cloud-errors";
 import { HOME, LONG_COMMAND_MS, mustRun, readText, sandboxInfo, sh, STATE_DIR } from "../runtime/e2b";
 import { fingerprint } from "./fingerprint";
-import type { Inputs, Outputs, SandboxBackend } from "./resource";
+import type { Inputs, Outputs, SandboxBackend } from "./schema";
 
 /** The metadata keys flow-nexus adds; they are not part of the user's metadata. */
 const STACK = "flow-nexus:stack";

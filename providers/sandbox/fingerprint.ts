@@ -1,6 +1,6 @@
 /** What identifies the sandbox a create asks for; shared by the local and E2B backends. */
 import { createHash } from "crypto";
-import type { Inputs } from "./resource";
+import type { Inputs } from "./schema";
 
 /**
  * The sha256 of the inputs that replace a sandbox when they change. A live

@@ -1,3 +1,4 @@
-export { Sandbox, SandboxArgs, TEMPLATES, MIN_TIMEOUT_SECONDS, MAX_TIMEOUT_SECONDS, MAX_PORTS } from "./resource";
+export { Sandbox, SandboxArgs } from "./resource";
+export { schema, TEMPLATES } from "./schema";
 export { readSandbox, SandboxInfo } from "./record";
 export { runInSandbox, RunOptions, BackgroundProcess } from "./processes";

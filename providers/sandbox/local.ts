@@ -14,7 +14,7 @@ import { allocatePorts, isAlive, isListening, ProcessRef, signalPids, stopGroup,
 import { fingerprint } from "./fingerprint";
 import { isolationHere, killProcesses, runCommand } from "./processes";
 import { isPaused, listRecords, readRecord, readyFile, SandboxRecord, sandboxDir, setPaused, supervisorAlive, writeRecord } from "./record";
-import type { Inputs, Outputs, SandboxBackend } from "./resource";
+import type { Inputs, Outputs, SandboxBackend } from "./schema";
 
 const HOST = "127.0.0.1";
 

@@ -22,7 +22,7 @@ import {
     terminate,
 } from "../runtime/process";
 import { readSandbox, SandboxRecord } from "./record";
-import type { Isolation } from "./resource";
+import type { Isolation } from "./schema";
 
 /** The environment variable that marks every process of a sandbox. */
 export const SANDBOX_MARKER = "FLOW_NEXUS_SANDBOX_ID";

@@ -9,7 +9,7 @@ import * as path from "path";
 import { writeFileAtomic } from "../runtime/files";
 import type { BillingRef } from "../runtime/lineage";
 import { isAlive, ProcessRef } from "../runtime/process";
-import type { Inputs, Isolation, Outputs } from "./resource";
+import type { Inputs, Isolation, Outputs } from "./schema";
 
 /** What a local sandbox's `sandbox.json` holds. */
 export interface SandboxRecord {

@@ -9,7 +9,7 @@ import { createHash } from "crypto";
 import type { Client } from "pg";
 import { createTables, withDatabase } from "../runtime/postgres";
 import { databaseDown } from "../runtime/postgres-server";
-import type { Inputs, Migration, Outputs, SchemaBackend } from "./resource";
+import type { Inputs, Migration, Outputs, SchemaBackend } from "./schema";
 
 const TABLE = `
     create schema if not exists flow_nexus;

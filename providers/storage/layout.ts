@@ -2,7 +2,7 @@
 import { promises as fs } from "fs";
 import * as path from "path";
 import { readJson, writeFileAtomic } from "../runtime/files";
-import type { Inputs } from "./resource";
+import type { Inputs } from "./schema";
 
 /** The rules a local bucket enforces, as stored in its `bucket.json`. */
 export type BucketRules = Pick<Inputs, "name" | "public" | "fileSizeLimit" | "allowedMimeTypes" | "tags">;

@@ -7,7 +7,7 @@
 import { promises as fs } from "fs";
 import * as path from "path";
 import { pathToFileURL } from "url";
-import type { BucketBackend, Inputs, Outputs } from "./resource";
+import type { BucketBackend, Inputs, Outputs } from "./schema";
 import { bucketDir, countObjects, readRules, writeRules } from "./layout";
 
 function outputs(inputs: Inputs): Outputs {

@@ -14,7 +14,7 @@ import { requireCredential } from "../runtime/credentials";
 import { supabaseClient } from "../runtime/clients";
 import { supabaseError } from "../runtime/cloud-errors";
 import { createTables, withDatabase } from "../runtime/postgres";
-import type { BucketBackend, Inputs, Outputs } from "./resource";
+import type { BucketBackend, Inputs, Outputs } from "./schema";
 
 const OWNERS = `
     create schema if not exists flow_nexus;

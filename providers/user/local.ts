@@ -6,7 +6,7 @@ import type { Client } from "pg";
 import { createTables, withDatabase } from "../runtime/postgres";
 import { databaseDown } from "../runtime/postgres-server";
 import { hashPassword, verifyPassword } from "./password";
-import type { Inputs, Outputs, Profile, UserBackend } from "./resource";
+import type { Inputs, Outputs, Profile, UserBackend } from "./schema";
 
 const TABLE = `
     create schema if not exists flow_nexus;

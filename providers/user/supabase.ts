@@ -12,7 +12,7 @@
 import type { SupabaseClient, User } from "@supabase/supabase-js";
 import { supabaseClient } from "../runtime/clients";
 import { supabaseError } from "../runtime/cloud-errors";
-import type { Inputs, Outputs, UserBackend } from "./resource";
+import type { Inputs, Outputs, UserBackend } from "./schema";
 
 const URN = "flow-nexus:urn";
 const STACK = "flow-nexus:stack";

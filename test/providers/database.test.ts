@@ -106,7 +106,7 @@ describe("providers: DatabaseSchema on the local backend", function () {
 
     it("check refuses an empty migration, a bad schema name, and an edit of an applied migration", async function () {
         const empty = await schemas.check({}, inputs([{ id: "001", sql: "  " }]));
-        assert.deepEqual(empty.failures?.map((f: { property: string; reason: string }) => f.reason), ["migrations [0] (001) sql must not be empty"]);
+        assert.deepEqual(empty.failures?.map((f: { property: string; reason: string }) => f.reason), ["migrations[0].sql must not be empty"]);
         const badName = await schemas.check({}, { ...inputs(), schema: "pg_mine" });
         assert.match(badName.failures![0].reason, /^schema must be a Postgres identifier/);
         const edited = await schemas.check(inputs([m1]), inputs([{ ...m1, sql: "create table notes (id int)" }]));
@@ -196,7 +196,7 @@ describe("providers: RealtimeSubscription on the local backend", function () {
     it("check names bad events and filters", async function () {
         const { failures } = await realtime.check({}, inputs({ events: ["UPSERT"], filter: "room=like.x" }));
         assert.deepEqual(failures?.map((f: { property: string; reason: string }) => f.property), ["events", "filter"]);
-        assert.match(failures![0].reason, /events \[0\] must be one of INSERT, UPDATE, DELETE, \*/);
+        assert.match(failures![0].reason, /events\[0\] must be one of INSERT, UPDATE, DELETE, \*/);
     });
 
     it("create refuses a table that does not exist, saying how to fix it", async function () {

@@ -1,28 +1,27 @@
 import { strict as assert } from "assert";
 import { creditsForUsdCents, monthOf, monthRange } from "../../providers/billing/ledger";
 import { decideRefill, refillIdempotencyKey, RefillSituation, usd } from "../../providers/billing/refill";
-import { inputFailures, Inputs, provider, withDefaults } from "../../providers/billing/resource";
-import { UNKNOWN } from "../../providers/runtime/check";
+import { checkRefill, Inputs, provider } from "../../providers/billing/resource";
+import { UNKNOWN } from "../../providers/runtime/schema";
 import { asEngine, testTags } from "../support";
 
 const refills = asEngine(provider);
 
 describe("unit: AutoRefill inputs", function () {
-    const valid = (): Inputs =>
-        withDefaults({
-            account: "user-1",
-            thresholdCredits: 50,
-            monthlyLimitUsd: 100,
-            backend: { kind: "local", dataDir: "/tmp/unused" },
-            tags: testTags("AutoRefill", "refill"),
-        });
-    const reasons = (inputs: Partial<Inputs>) => inputFailures({ ...valid(), ...inputs }).map((f) => f.reason);
+    const valid = (): Partial<Inputs> => ({
+        account: "user-1",
+        thresholdCredits: 50,
+        monthlyLimitUsd: 100,
+        backend: { kind: "local", dataDir: "/tmp/unused" },
+        tags: testTags("AutoRefill", "refill"),
+    });
+    const reasons = (inputs: Partial<Inputs>) => checkRefill({ ...valid(), ...inputs }).failures.map((f) => f.reason);
 
     it("applies the defaults in check and accepts them", async function () {
-        const { inputs, failures } = await refills.check({}, valid());
+        const { inputs, failures } = await refills.check({}, valid() as Inputs);
         assert.deepEqual(failures, []);
         assert.deepEqual(
-            [inputs.enabled, inputs.refillAmountUsd, inputs.initialCredits, inputs.creditsPerSandboxHour],
+            [inputs!.enabled, inputs.refillAmountUsd, inputs.initialCredits, inputs.creditsPerSandboxHour],
             [true, 10, 0, 1],
         );
     });

@@ -2,12 +2,12 @@ import { strict as assert } from "assert";
 import { readFileSync } from "fs";
 import { load } from "js-yaml";
 import * as path from "path";
-import { ConfigError, defaultMigrations, platformConfig } from "../../stacks/config";
-import { shapeProblems } from "../../stacks/shape";
+import { configTable, withTable } from "../../stacks/config-table";
+import { ConfigError, defaultMigrations, namespaceProblems, platformConfig, RawConfig, SECTION_NAMES } from "../../stacks/config";
 
 const migrations = () => [{ id: "001", sql: "create table t (id int)" }];
 
-function problemsOf(raw: object, passwordSet = true): string[] {
+function problemsOf(raw: RawConfig, passwordSet = true): string[] {
     try {
         platformConfig(raw, { passwordSet, migrations });
     } catch (err) {
@@ -25,7 +25,14 @@ describe("unit: stack config", function () {
         assert.deepEqual(config.storage, { name: "platform-assets", public: false, fileSizeLimit: 52428800, allowedMimeTypes: [], forceDestroy: false });
         assert.deepEqual(config.database, { schema: "app", migrations: migrations(), forceDestroy: false });
         assert.equal(config.billing.forceDestroy, false);
-        assert.deepEqual(config.realtime, { table: "messages", events: ["*"], filter: undefined });
+        assert.deepEqual(config.realtime, { table: "messages", events: ["*"] });
+    });
+
+    it("the README's configuration table is the one the schemas give (npm run docs writes it)", function () {
+        const readme = readFileSync(path.join(__dirname, "..", "..", "README.md"), "utf8");
+        const table = configTable();
+        assert.match(table, /\| `flow-nexus:sandbox.timeoutSeconds` \| `3600` \| 60 to 86400 seconds \|/);
+        assert.equal(withTable(readme, table), readme, "README.md's table is out of date: run npm run docs");
     });
 
     it("reads the dev stack's migrations from stacks/migrations in name order", function () {
@@ -51,8 +58,8 @@ describe("unit: stack config", function () {
                 "flow-nexus:sandbox.ports must be a whole number from 0 to 16 (got 17)",
                 'flow-nexus:storage.bucket must be 3 to 63 lowercase letters, digits, dots, hyphens or underscores, starting and ending with a letter or digit (got "UPPER")',
                 'flow-nexus:database.schema must be a Postgres identifier: up to 63 lowercase letters, digits or underscores, not starting with a digit or pg_, and not flow_nexus or information_schema (got "pg_x")',
-                "flow-nexus:database.migrations [0] (1) sql must not be empty",
-                'flow-nexus:realtime.events [0] must be one of INSERT, UPDATE, DELETE, * (got "SELECT")',
+                "flow-nexus:database.migrations[0].sql must not be empty",
+                'flow-nexus:realtime.events[0] must be one of INSERT, UPDATE, DELETE, * (got "SELECT")',
             ],
         );
     });
@@ -62,7 +69,7 @@ describe("unit: stack config", function () {
         assert.deepEqual(config.backends, { auth: "local", sandbox: "cloud", storage: "local", database: "local", payments: "local" });
         assert.deepEqual(problemsOf({ backends: { sandbox: "aws", queue: "cloud" } }), [
             'flow-nexus:backends.sandbox must be one of local, cloud (got "aws")',
-            "flow-nexus:backends.queue is not a service: the services are auth, sandbox, storage, database, payments",
+            "flow-nexus:backends.queue is not a setting (the settings are auth, sandbox, storage, database, payments)",
         ]);
     });
 
@@ -75,21 +82,31 @@ describe("unit: stack config", function () {
 
 describe("unit: the shape of the stack's config", function () {
     const OTHERS = ["password", "e2bApiKey"];
-    const problems = (config: Record<string, unknown>) => shapeProblems("flow-nexus", config, OTHERS);
+    /** What preview says of a stack's flow-nexus:* keys, as the program reads them. */
+    const problems = (config: Record<string, unknown>) => {
+        const sections = Object.fromEntries(SECTION_NAMES.map((s) => [s, config[`flow-nexus:${s}`]]));
+        let found = namespaceProblems(Object.keys(config), OTHERS);
+        try {
+            platformConfig(sections, { passwordSet: true, migrations });
+        } catch (err) {
+            found = [...found, ...(err as ConfigError).problems];
+        }
+        return found;
+    };
 
     it("names a key that is not a setting, at any level, with the setting it is nearest to", function () {
         assert.deepEqual(
             problems({
                 "flow-nexus:sandbox": { tiemoutSeconds: 600, envs: { ANY_NAME: "is the user's own" } },
                 "flow-nexus:databse": { schema: "app" },
-                "flow-nexus:monitoring": { alerts: [{ type: "webhook", ulr: "https://example.com" }] },
+                "flow-nexus:monitoring": { alerts: [{ type: "webhook", url: "https://example.com", ulr: "https://example.com" }] },
                 "flow-nexus:app": { zzz: 1 },
             }),
             [
-                "flow-nexus:sandbox.tiemoutSeconds is not a setting (did you mean timeoutSeconds?)",
                 "flow-nexus:databse is not a setting (did you mean database?)",
-                "flow-nexus:monitoring.alerts[0].ulr is not a setting (did you mean url?)",
+                "flow-nexus:sandbox.tiemoutSeconds is not a setting (did you mean timeoutSeconds?)",
                 "flow-nexus:app.zzz is not a setting (the settings are template, directory, env, installCommand, startCommand, port, healthPath, healthTimeoutSeconds)",
+                "flow-nexus:monitoring.alerts[0].ulr is not a setting (did you mean url?)",
             ],
         );
     });
@@ -103,9 +120,9 @@ describe("unit: the shape of the stack's config", function () {
             }),
             [
                 "flow-nexus:sandbox.timeoutSeconds is null: set a value, or remove the key to use its default",
-                "flow-nexus:sandbox.envs.A is null: set a value, or remove the key",
+                "flow-nexus:sandbox.envs.A is null: set a value, or remove the key to use its default",
                 "flow-nexus:storage must be an object with the settings bucket, public, fileSizeLimit, allowedMimeTypes, forceDestroy (got a string)",
-                "flow-nexus:database.migrations must be a list (got an object)",
+                'flow-nexus:database.migrations must be a list (got {"id":"001"})',
             ],
         );
     });

@@ -3,7 +3,7 @@ import { promises as fs } from "fs";
 import * as path from "path";
 import { Inputs, Outputs, provider } from "../../providers/deployment/resource";
 import { hashDirectory } from "../../providers/deployment/source";
-import { UNKNOWN } from "../../providers/runtime/check";
+import { UNKNOWN } from "../../providers/runtime/schema";
 import { asEngine, tempDataDir } from "../support";
 
 const deployments = asEngine(provider);
@@ -83,7 +83,7 @@ describe("unit: Deployment inputs", function () {
             [{ port: 80 }, "port must be a whole number from 1024 to 65535 (got 80)"],
             [{ port: 65536 }, "port must be a whole number from 1024 to 65535 (got 65536)"],
             [{ port: 8080.5 }, "port must be a whole number from 1024 to 65535 (got 8080.5)"],
-            [{ port: undefined }, "port must be a whole number from 1024 to 65535 (got undefined)"],
+            [{ port: undefined }, "port must be a whole number from 1024 to 65535 (got nothing)"],
             [{ healthPath: "health" }, 'healthPath must start with a slash, e.g. /health (got "health")'],
             [{ healthPath: "/health check" }, 'healthPath must start with a slash, e.g. /health (got "/health check")'],
             [{ healthTimeoutSeconds: 4 }, "healthTimeoutSeconds must be a whole number from 5 to 600 seconds (got 4)"],
@@ -98,10 +98,10 @@ describe("unit: Deployment inputs", function () {
             [{ source: {} }, 'source must be exactly one of { template: "node-http" | "static-site" } or { directory: "<absolute path>" } (got {})'],
             [{ env: { PORT: "1" } }, "env must not set PORT: the port input sets it"],
             [{ env: { "MY-VAR": "1" } }, 'env key "MY-VAR" must be a letter or underscore followed by letters, digits or underscores'],
-            [{ env: { N: 1 } }, 'env ["N"] must be a string (got 1)'],
+            [{ env: { N: 1 } }, 'env.N must be a string (got 1)'],
             [{ sandboxId: "" }, "sandboxId must be a non-empty string"],
             [{ startCommand: "" }, "startCommand must be a non-empty string"],
-            [{ backend: { kind: "mainframe" } }, 'backend kind must be one of local, cloud for this resource (got "mainframe")'],
+            [{ backend: { kind: "mainframe" } }, 'backend.kind must be one of local, cloud for this resource (got "mainframe")'],
         ];
         for (const [overrides, reason] of cases) assert.deepEqual(await reasons(overrides), [reason], JSON.stringify(overrides));
     });

@@ -1,7 +1,7 @@
 import { strict as assert } from "assert";
 import { configHash, Inputs, Outputs, provider } from "../../providers/monitor/resource";
 import { alertMessage, judge, tally } from "../../providers/monitor/watchdog";
-import { UNKNOWN } from "../../providers/runtime/check";
+import { UNKNOWN } from "../../providers/runtime/schema";
 import { asEngine } from "../support";
 
 const monitors = asEngine(provider);
@@ -57,28 +57,28 @@ describe("unit: Monitor inputs", function () {
         const url = "an http(s) URL such as http://127.0.0.1:8080/health";
         const cases: [Record<string, unknown>, string][] = [
             [{ targets: [] }, "targets must have at least 1 item"],
-            [{ targets: undefined }, "targets must be a list"],
-            [{ targets: [{ ...target, url: "ftp://example.com" }] }, `targets [0] url must be ${url} (got "ftp://example.com")`],
-            [{ targets: [{ ...target, url: "127.0.0.1:8080/health" }] }, `targets [0] url must be ${url} (got "127.0.0.1:8080/health")`],
-            [{ targets: [{ url: target.url }] }, "targets [0] name must be a non-empty string"],
-            [{ targets: [{ name: "app", url: target.url, deploymentId: "dep-0123456789ab" }] }, "targets [0] deploymentId and sandboxId must be given together"],
+            [{ targets: undefined }, "targets must be a list (got nothing)"],
+            [{ targets: [{ ...target, url: "ftp://example.com" }] }, `targets[0].url must be ${url} (got "ftp://example.com")`],
+            [{ targets: [{ ...target, url: "127.0.0.1:8080/health" }] }, `targets[0].url must be ${url} (got "127.0.0.1:8080/health")`],
+            [{ targets: [{ url: target.url }] }, "targets[0].name must be a non-empty string"],
+            [{ targets: [{ name: "app", url: target.url, deploymentId: "dep-0123456789ab" }] }, "targets[0] deploymentId and sandboxId must be given together"],
             [{ targets: [target, { name: "app", url: target.url }] }, 'targets names must be unique (got "app" twice)'],
-            [{ targets: [{ ...target, deployment: "x" }] }, 'targets [0] has no property "deployment" (allowed: name, url, deploymentId, sandboxId)'],
+            [{ targets: [{ ...target, deployment: "x" }] }, 'targets[0] has no property "deployment" (allowed: name, url, deploymentId, sandboxId)'],
             [{ intervalSeconds: 0 }, "intervalSeconds must be a whole number from 1 to 3600 seconds (got 0)"],
             [{ intervalSeconds: 3601 }, "intervalSeconds must be a whole number from 1 to 3600 seconds (got 3601)"],
             [{ intervalSeconds: 1.5 }, "intervalSeconds must be a whole number from 1 to 3600 seconds (got 1.5)"],
-            [{ thresholds: { consecutiveFailures: 0 } }, "thresholds consecutiveFailures must be a whole number from 1 to 100 (got 0)"],
-            [{ thresholds: { consecutiveFailures: 101 } }, "thresholds consecutiveFailures must be a whole number from 1 to 100 (got 101)"],
-            [{ thresholds: { latencyMs: 0 } }, "thresholds latencyMs must be a whole number from 1 to 60000 ms (got 0)"],
-            [{ thresholds: { latencyMs: 60_001 } }, "thresholds latencyMs must be a whole number from 1 to 60000 ms (got 60001)"],
+            [{ thresholds: { consecutiveFailures: 0 } }, "thresholds.consecutiveFailures must be a whole number from 1 to 100 (got 0)"],
+            [{ thresholds: { consecutiveFailures: 101 } }, "thresholds.consecutiveFailures must be a whole number from 1 to 100 (got 101)"],
+            [{ thresholds: { latencyMs: 0 } }, "thresholds.latencyMs must be a whole number from 1 to 60000 ms (got 0)"],
+            [{ thresholds: { latencyMs: 60_001 } }, "thresholds.latencyMs must be a whole number from 1 to 60000 ms (got 60001)"],
             [{ thresholds: { latency: 100 } }, 'thresholds has no property "latency" (allowed: consecutiveFailures, latencyMs)'],
             [{ thresholds: 5 }, "thresholds must be an object with consecutiveFailures, latencyMs (got 5)"],
-            [{ alerts: [{ type: "email", url: "http://127.0.0.1:9000/hook" }] }, 'alerts [0] type must be one of webhook, file (got "email")'],
-            [{ alerts: [{ type: "file", path: "alerts.log" }] }, 'alerts [0] path must be an absolute path (got "alerts.log")'],
-            [{ alerts: [{ type: "webhook", url: "mailto:ops@example.com" }] }, `alerts [0] url must be ${url} (got "mailto:ops@example.com")`],
-            [{ alerts: [{ type: "webhook" }] }, "alerts [0] url must be a non-empty string"],
+            [{ alerts: [{ type: "email", url: "http://127.0.0.1:9000/hook" }] }, 'alerts[0].type must be one of webhook, file (got "email")'],
+            [{ alerts: [{ type: "file", path: "alerts.log" }] }, 'alerts[0].path must be an absolute path (got "alerts.log")'],
+            [{ alerts: [{ type: "webhook", url: "mailto:ops@example.com" }] }, `alerts[0].url must be ${url} (got "mailto:ops@example.com")`],
+            [{ alerts: [{ type: "webhook" }] }, "alerts[0].url must be a non-empty string"],
             [{ restartOnFailure: "yes" }, 'restartOnFailure must be true or false (got "yes")'],
-            [{ backend: { kind: "mainframe" } }, 'backend kind must be one of local, cloud for this resource (got "mainframe")'],
+            [{ backend: { kind: "mainframe" } }, 'backend.kind must be one of local, cloud for this resource (got "mainframe")'],
         ];
         for (const [overrides, reason] of cases) assert.deepEqual(await reasons(overrides), [reason], JSON.stringify(overrides));
     });

@@ -38,12 +38,12 @@ describe("unit: Sandbox inputs", function () {
                 { envs: { "1BAD": "x" } },
                 'envs key "1BAD" must be a letter or underscore followed by letters, digits or underscores',
             ],
-            [{ envs: { GOOD: 5 } }, 'envs ["GOOD"] must be a string (got 5)'],
+            [{ envs: { GOOD: 5 } }, 'envs.GOOD must be a string (got 5)'],
             [{ metadata: ["a"] }, 'metadata must be a map of names to strings (got ["a"])'],
             [{ onTimeout: "stop" }, 'onTimeout must be one of kill, pause (got "stop")'],
             [{ ports: 17 }, "ports must be a whole number from 0 to 16 (got 17)"],
             [{ startupScript: "" }, "startupScript must be a non-empty string"],
-            [{ backend: { kind: "mainframe" } }, 'backend kind must be one of local, cloud for this resource (got "mainframe")'],
+            [{ backend: { kind: "mainframe" } }, 'backend.kind must be one of local, cloud for this resource (got "mainframe")'],
         ];
         for (const [overrides, reason] of cases) assert.deepEqual(await reasons(overrides), [reason]);
     });
