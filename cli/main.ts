@@ -3,18 +3,18 @@
  * turns its outcome into an exit code (see ./errors). Anything thrown ends
  * as one line on stderr, never a stack trace (FLOW_NEXUS_DEBUG=1 shows it).
  */
-import { helpText, parseCommandLine } from "./args";
 import { COMMANDS } from "./commands";
 import { Context } from "./context";
 import { describeError, ExitCode } from "./errors";
 import { Output, Streams } from "./output";
+import { parseCommandLine } from "./program";
 
 /** Runs the CLI with `argv` (without node and the script) and resolves to the exit code. */
 export async function main(argv: readonly string[], streams: Streams = process, env: NodeJS.ProcessEnv = process.env): Promise<number> {
     try {
         const parsed = parseCommandLine(argv, COMMANDS);
-        if (parsed.help || !parsed.command) {
-            streams.stdout.write(helpText(COMMANDS, parsed.command ?? parsed.group));
+        if (parsed.help) {
+            streams.stdout.write(parsed.text);
             return ExitCode.Ok;
         }
         const out = new Output(streams, parsed.options.json === true);

@@ -110,7 +110,6 @@ export const refill: Command = {
 export const credit: Command = {
     name: "billing credit",
     args: "<credits>",
-    maxArgs: 1,
     summary: "add credits to the account by hand (a grant, no payment); the same --reference twice adds once",
     localOnly: true,
     options: { reference: { type: "string", value: "<ref>", description: "what the grant is for, unique per grant (default: cli:credit:<now>)" } },

@@ -12,7 +12,6 @@ const POLL_MS = 250;
 export const logs: Command = {
     name: "logs",
     args: "[app|watchdog]",
-    maxArgs: 1,
     summary: "the deployed app's log and the monitor watchdog's log (both unless one is named); --follow to keep reading",
     localOnly: true,
     options: {

@@ -1,11 +1,12 @@
 /** The CLI's command line: finding the command, its options, and the values options take. */
 import { strict as assert } from "assert";
-import { CommandSpec, helpText, parseCommandLine, parseCount, parseDuration, parseMonth, parseSince } from "../../cli/args";
+import { CommandSpec, parseCount, parseDuration, parseMonth, parseSince } from "../../cli/args";
 import { ExitCode, UsageError } from "../../cli/errors";
+import { parseCommandLine } from "../../cli/program";
 
 const SPECS: CommandSpec[] = [
     { name: "status", summary: "health", localOnly: true },
-    { name: "logs", summary: "logs", args: "[app|watchdog]", maxArgs: 1, options: { follow: { type: "boolean", short: "f", description: "follow" }, lines: { type: "string", short: "n", description: "lines" } } },
+    { name: "logs", summary: "logs", args: "[app|watchdog]", options: { follow: { type: "boolean", short: "f", description: "follow" }, lines: { type: "string", short: "n", description: "lines" } } },
     { name: "audit", summary: "audit", options: { since: { type: "string", description: "since" }, resource: { type: "string", short: "r", description: "r" } } },
     { name: "billing balance", summary: "balance" },
     { name: "billing refill", summary: "refill", options: { retry: { type: "boolean", description: "retry" } } },
@@ -22,51 +23,54 @@ function usageError(fn: () => unknown): UsageError {
     throw new Error("expected a usage error");
 }
 
-describe("cli: parseCommandLine", function () {
-    it("finds a one-word command and the common options, wherever they are", function () {
-        const parsed = parseCommandLine(["--stack", "prod", "status", "--json"], SPECS);
-        assert.equal(parsed.command?.name, "status");
-        assert.deepEqual(parsed.options, { stack: "prod", json: true });
+describe("cli: the command line, on commander", function () {
+    const run = (argv: string[]) => {
+        const parsed = parseCommandLine(argv, SPECS);
         assert.equal(parsed.help, false);
+        return parsed as Extract<typeof parsed, { help: false }>;
+    };
+    const help = (argv: string[]) => {
+        const parsed = parseCommandLine(argv, SPECS);
+        assert.equal(parsed.help, true);
+        return (parsed as Extract<typeof parsed, { help: true }>).text;
+    };
+
+    it("finds a one-word command and the common options, wherever they are", function () {
+        const parsed = run(["--stack", "prod", "status", "--json"]);
+        assert.equal(parsed.command.name, "status");
+        assert.deepEqual(parsed.options, { stack: "prod", json: true });
     });
 
     it("finds a group's command and its own options", function () {
-        const parsed = parseCommandLine(["billing", "--stack=dev", "refill", "--retry"], SPECS);
-        assert.equal(parsed.command?.name, "billing refill");
+        const parsed = run(["billing", "refill", "--stack=dev", "--retry"]);
+        assert.equal(parsed.command.name, "billing refill");
         assert.deepEqual(parsed.options, { stack: "dev", retry: true });
     });
 
     it("takes arguments and short options", function () {
-        const parsed = parseCommandLine(["logs", "app", "-f", "-n", "5"], SPECS);
+        const parsed = run(["logs", "app", "-f", "-n", "5"]);
         assert.deepEqual(parsed.args, ["app"]);
         assert.deepEqual(parsed.options, { follow: true, lines: "5" });
     });
 
-    it("does not take an option's value for the command (--since 1h before the command)", function () {
-        const parsed = parseCommandLine(["--since", "1h", "audit"], SPECS);
-        assert.equal(parsed.command?.name, "audit");
-        assert.equal(parsed.options.since, "1h");
-    });
-
     it("an unknown command, group command or option is a usage error that names it", function () {
-        assert.match(usageError(() => parseCommandLine(["deploy"], SPECS)).message, /^unknown command deploy \(see flow-nexus --help\)$/);
-        assert.match(usageError(() => parseCommandLine(["billing", "pay"], SPECS)).message, /unknown billing command pay: one of balance, refill/);
-        assert.match(usageError(() => parseCommandLine(["billing"], SPECS)).message, /flow-nexus billing needs a command: one of balance, refill/);
-        assert.equal(usageError(() => parseCommandLine(["status", "--retry"], SPECS)).message, "unknown option --retry for flow-nexus status (see flow-nexus status --help)");
+        assert.equal(usageError(() => parseCommandLine(["deploy"], SPECS)).message, "unknown command 'deploy' (see flow-nexus --help)");
+        assert.equal(usageError(() => parseCommandLine(["billing", "pay"], SPECS)).message, "unknown command 'pay' (see flow-nexus --help)");
+        assert.equal(usageError(() => parseCommandLine(["status", "--retry"], SPECS)).message, "unknown option '--retry' (see flow-nexus status --help)");
     });
 
     it("a missing option value, or too many arguments, is a usage error", function () {
-        assert.match(usageError(() => parseCommandLine(["audit", "--since"], SPECS)).message, /option --since needs a value/);
-        assert.match(usageError(() => parseCommandLine(["status", "extra"], SPECS)).message, /flow-nexus status takes no arguments \(got extra\)/);
-        assert.match(usageError(() => parseCommandLine(["logs", "app", "watchdog"], SPECS)).message, /takes at most 1 argument \(got watchdog\)/);
+        assert.match(usageError(() => parseCommandLine(["audit", "--since"], SPECS)).message, /option '--since <value>' argument missing \(see flow-nexus audit --help\)/);
+        assert.match(usageError(() => parseCommandLine(["status", "extra"], SPECS)).message, /too many arguments for 'status'/);
+        assert.match(usageError(() => parseCommandLine(["logs", "app", "watchdog"], SPECS)).message, /too many arguments for 'logs'. Expected 1 argument but got 2/);
     });
 
-    it("--help, `help <command>` and no command at all ask for help", function () {
-        assert.deepEqual(parseCommandLine([], SPECS), { options: {}, args: [], help: true });
-        assert.equal(parseCommandLine(["status", "--help"], SPECS).command?.name, "status");
-        assert.equal(parseCommandLine(["help", "billing", "refill"], SPECS).command?.name, "billing refill");
-        assert.equal(parseCommandLine(["billing", "-h"], SPECS).group, "billing");
-        assert.equal(parseCommandLine(["help", "billing"], SPECS).group, "billing");
+    it("--help, `help <command>`, a bare group and no command at all give help", function () {
+        assert.match(help([]), /^Usage: flow-nexus <command> \[options\]/);
+        assert.match(help(["status", "--help"]), /^Usage: flow-nexus status \[options\]/);
+        assert.match(help(["help", "billing", "refill"]), /^Usage: flow-nexus billing refill \[options\]/);
+        assert.match(help(["billing", "-h"]), /^Usage: flow-nexus billing \[options\] \[command\]/);
+        assert.match(help(["billing"]), /^Usage: flow-nexus billing/);
     });
 });
 
@@ -106,15 +110,15 @@ describe("cli: option values", function () {
 
 describe("cli: help", function () {
     it("lists every command, marks the local-only ones and states the exit codes", function () {
-        const text = helpText(SPECS);
+        const text = (parseCommandLine(["--help"], SPECS) as { text: string }).text;
         assert.match(text, /^ {2}status\s+health \(local\)$/m);
-        assert.match(text, /^ {2}billing refill\s+refill$/m);
+        assert.match(text, /^ {2}billing\s+billing commands: balance, refill$/m);
         assert.match(text, /exit codes: 0 ok, 1 unhealthy or failed, 2 usage error, 3 stack not found or never deployed, 4 a service down/);
     });
 
     it("a command's help shows its usage, options and the common ones", function () {
-        const text = helpText(SPECS, SPECS[1]);
-        assert.match(text, /^usage: flow-nexus logs \[app\|watchdog\] \[options\]$/m);
+        const text = (parseCommandLine(["logs", "--help"], SPECS) as { text: string }).text;
+        assert.match(text, /^Usage: flow-nexus logs \[options\] \[app\|watchdog\]$/m);
         assert.match(text, /^ {2}-f, --follow\s+follow$/m);
         assert.match(text, /^ {2}-s, --stack <name>\s+the stack to work on/m);
     });
