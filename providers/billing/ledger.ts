@@ -11,7 +11,8 @@
  */
 import * as path from "path";
 import type { Client } from "pg";
-import { createTables, DatabaseRef, isCloud, transaction, withDatabase } from "../runtime/postgres";
+import { migratePlatform } from "../runtime/platform-tables";
+import { DatabaseRef, isCloud, transaction, withDatabase } from "../runtime/postgres";
 
 import { CREDITS_PER_USD } from "./schema";
 
@@ -52,7 +53,6 @@ export interface PaymentRecord {
 export type HistoryItem = ({ record: "entry" } & LedgerEntry) | ({ record: "payment" } & PaymentRecord);
 
 const TABLES = `
-    create schema if not exists flow_nexus;
     create table if not exists flow_nexus.credit_accounts (
         account text primary key,
         created_at timestamptz not null default now()
@@ -98,19 +98,10 @@ const TABLES = `
         primary key (account, sandbox_id)
     )`;
 
-const OBJECTS = [
-    "flow_nexus.credit_accounts",
-    "flow_nexus.ledger_entries",
-    "flow_nexus.ledger_entries_account_at",
-    "flow_nexus.refill_policies",
-    "flow_nexus.payments",
-    "flow_nexus.payments_account_at",
-    "flow_nexus.sandbox_usage",
-];
 
 /** Creates the ledger's tables when missing. */
 export function ensureLedger(client: Client): Promise<void> {
-    return createTables(client, TABLES, OBJECTS);
+    return migratePlatform(client, "ledger", [TABLES]);
 }
 
 

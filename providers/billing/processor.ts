@@ -6,7 +6,8 @@
  */
 import { randomBytes } from "crypto";
 import type { Client } from "pg";
-import { createTables, DatabaseRef, transaction, withDatabase } from "../runtime/postgres";
+import { migratePlatform } from "../runtime/platform-tables";
+import { DatabaseRef, transaction, withDatabase } from "../runtime/postgres";
 import { creditsForUsdCents, ensureLedger, paymentByKey, PaymentStatus, recordPayment } from "./ledger";
 
 export interface ChargeRequest {
@@ -51,7 +52,7 @@ const MESSAGES: Record<DeclineOutcome, string> = {
 export function setDeclineNext(db: DatabaseRef, account: string, outcome: DeclineOutcome | undefined): Promise<void> {
     return withDatabase(db, async (client) => {
         await ensureLedger(client);
-        await createTables(client, SETTINGS, ["flow_nexus.processor_settings"]);
+        await migratePlatform(client, "processor", [SETTINGS]);
         await client.query(
             `insert into flow_nexus.processor_settings (account, decline_next) values ($1, $2)
              on conflict (account) do update set decline_next = excluded.decline_next`,
@@ -83,7 +84,7 @@ export function localProcessor(db: DatabaseRef, opts: { now?: () => Date } = {})
             if (!Number.isInteger(usdCents) || usdCents <= 0) throw new Error(`usdCents must be a whole number of cents above 0 (got ${usdCents})`);
             return withDatabase(db, async (client) => {
                 await ensureLedger(client);
-                await createTables(client, SETTINGS, ["flow_nexus.processor_settings"]);
+                await migratePlatform(client, "processor", [SETTINGS]);
                 return transaction(client, async () => {
                     // A charge runs inside a refill's transaction, on its own
                     // connection: should it ever wait on that transaction, fail

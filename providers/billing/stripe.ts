@@ -14,7 +14,8 @@ import type Stripe from "stripe";
 import { stripeClient } from "../runtime/clients";
 import { cloudError, stripeError } from "../runtime/cloud-errors";
 import type { Tags } from "../runtime/lineage";
-import { createTables, DatabaseRef, withDatabase } from "../runtime/postgres";
+import { migratePlatform } from "../runtime/platform-tables";
+import { DatabaseRef, withDatabase } from "../runtime/postgres";
 import { creditsForUsdCents, PaymentRecord, PaymentStatus } from "./ledger";
 import type { ChargeResult, PaymentProcessor } from "./processor";
 
@@ -24,7 +25,6 @@ export const ACCOUNT_KEY = "flow-nexus:account";
 export const IDEMPOTENCY_KEY = "flow-nexus:idempotency-key";
 
 const CUSTOMERS = `
-    create schema if not exists flow_nexus;
     create table if not exists flow_nexus.stripe_customers (
         account text primary key,
         customer_id text not null,
@@ -39,7 +39,7 @@ function usd(cents: number): string {
 /** The customer recorded for the account, if any. */
 export function customerOf(db: DatabaseRef, account: string): Promise<string | undefined> {
     return withDatabase(db, async (client) => {
-        await createTables(client, CUSTOMERS, ["flow_nexus.stripe_customers"]);
+        await migratePlatform(client, "stripe", [CUSTOMERS]);
         const { rows } = await client.query<{ customer_id: string }>("select customer_id from flow_nexus.stripe_customers where account = $1", [account]);
         return rows[0]?.customer_id;
     });
@@ -47,7 +47,7 @@ export function customerOf(db: DatabaseRef, account: string): Promise<string | u
 
 async function recordCustomer(db: DatabaseRef, account: string, customerId: string, urn: string): Promise<void> {
     await withDatabase(db, async (client) => {
-        await createTables(client, CUSTOMERS, ["flow_nexus.stripe_customers"]);
+        await migratePlatform(client, "stripe", [CUSTOMERS]);
         await client.query(
             `insert into flow_nexus.stripe_customers (account, customer_id, urn) values ($1, $2, $3)
              on conflict (account) do update set customer_id = excluded.customer_id, urn = excluded.urn`,

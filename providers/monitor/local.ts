@@ -11,16 +11,15 @@ import { existsSync, promises as fs } from "fs";
 import * as path from "path";
 import type { Client } from "pg";
 import { logTail } from "../runtime/logs";
-import { createTables, withDatabase } from "../runtime/postgres";
+import { migratePlatform } from "../runtime/platform-tables";
+import { withDatabase } from "../runtime/postgres";
 import { databaseDown } from "../runtime/postgres-server";
 import { isAlive, pidRunning, ProcessRef, signalPids, stopGroup, waitUntil } from "../runtime/process";
 import { spawnTypeScriptProcess } from "../runtime/load";
 import type { Inputs, MonitorBackend, Outputs } from "./schema";
 
-const MONITOR_OBJECTS = ["flow_nexus.monitors", "flow_nexus.monitor_checks", "flow_nexus.monitor_checks_by_monitor", "flow_nexus.monitor_alerts"];
 
 const TABLES = `
-    create schema if not exists flow_nexus;
     create table if not exists flow_nexus.monitors (
         id text primary key,
         config jsonb not null,
@@ -152,7 +151,7 @@ export async function pruneChecks(client: Client, monitorId: string, days = 7): 
 /** Every check of a monitor, oldest first (for tools and tests). */
 export function readChecks(dataDir: string, monitorId: string): Promise<CheckRecord[]> {
     return withDatabase(dataDir, async (client) => {
-        await createTables(client, TABLES, MONITOR_OBJECTS);
+        await migratePlatform(client, "monitor", [TABLES]);
         const { rows } = await client.query<CheckRecord>(
             `select target, at, ok, status_code as "statusCode", latency_ms as "latencyMs", error
              from flow_nexus.monitor_checks where monitor_id = $1 order by id`,
@@ -165,7 +164,7 @@ export function readChecks(dataDir: string, monitorId: string): Promise<CheckRec
 /** Every alert of a monitor, with how each webhook took it, oldest first (for tools and tests). */
 export function readAlerts(dataDir: string, monitorId: string): Promise<AlertRecord[]> {
     return withDatabase(dataDir, async (client) => {
-        await createTables(client, TABLES, MONITOR_OBJECTS);
+        await migratePlatform(client, "monitor", [TABLES]);
         const { rows } = await client.query<AlertRecord>(
             "select target, at, failures, restarted, message, payload, deliveries from flow_nexus.monitor_alerts where monitor_id = $1 order by id",
             [monitorId],
@@ -219,7 +218,7 @@ async function apply(monitorId: string, inputs: Inputs): Promise<Outputs> {
 /** Stops the watchdog and deletes the monitor's rows and folder; nothing there is not an error. */
 async function remove(dataDir: string, monitorId: string): Promise<void> {
     const watchdog = await withDatabase(dataDir, async (client) => {
-        await createTables(client, TABLES, MONITOR_OBJECTS);
+        await migratePlatform(client, "monitor", [TABLES]);
         return (await loadMonitor(client, monitorId))?.watchdog;
     });
     // The watchdog first, so it records nothing more; one that never claimed the row exits when it finds the row gone.
@@ -245,7 +244,7 @@ export const backend: MonitorBackend = {
     async create(inputs) {
         const dataDir = inputs.backend.dataDir!;
         const monitorId = await withDatabase(dataDir, async (client) => {
-            await createTables(client, TABLES, MONITOR_OBJECTS);
+            await migratePlatform(client, "monitor", [TABLES]);
             // One an interrupted run of this resource made is adopted, not duplicated.
             const { rows } = await client.query<{ id: string }>("select id from flow_nexus.monitors where urn = $1", [inputs.tags["flow-nexus:urn"]]);
             return rows[0]?.id ?? `mon-${randomBytes(6).toString("hex")}`;
@@ -260,7 +259,7 @@ export const backend: MonitorBackend = {
 
     async read(id, state) {
         const row = await withDatabase(state.backend.dataDir!, async (client) => {
-            await createTables(client, TABLES, MONITOR_OBJECTS);
+            await migratePlatform(client, "monitor", [TABLES]);
             return loadMonitor(client, id);
         });
         if (!row) return undefined;

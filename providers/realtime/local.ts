@@ -9,14 +9,14 @@
  */
 import { randomBytes } from "crypto";
 import type { Client } from "pg";
-import { createTables, transaction, withDatabase } from "../runtime/postgres";
+import { migratePlatform } from "../runtime/platform-tables";
+import { transaction, withDatabase } from "../runtime/postgres";
 import { databaseDown } from "../runtime/postgres-server";
 import type { Inputs, Outputs, SubscriptionBackend } from "./schema";
 
 const PUBLICATION = "supabase_realtime";
 
 const TABLE = `
-    create schema if not exists flow_nexus;
     create table if not exists flow_nexus.realtime_subscriptions (
         id text primary key,
         table_name text not null,
@@ -72,7 +72,7 @@ export const backend: SubscriptionBackend = {
 
     async create(inputs) {
         return withDatabase(inputs.backend, async (client) => {
-            await createTables(client, TABLE, ["flow_nexus.realtime_subscriptions"]);
+            await migratePlatform(client, "realtime", [TABLE]);
             await publish(client, inputs.table);
             // One this resource made before an interrupted run is adopted.
             const { rows } = await client.query<{ id: string }>(
@@ -85,7 +85,7 @@ export const backend: SubscriptionBackend = {
 
     async read(id, state) {
         return withDatabase(state.backend, async (client) => {
-            await createTables(client, TABLE, ["flow_nexus.realtime_subscriptions"]);
+            await migratePlatform(client, "realtime", [TABLE]);
             const { rows } = await client.query<{ events: Inputs["events"]; filter: string | null }>(
                 "select events, filter from flow_nexus.realtime_subscriptions where id = $1",
                 [id],
@@ -98,7 +98,7 @@ export const backend: SubscriptionBackend = {
 
     async update(id, _olds, news) {
         return withDatabase(news.backend, async (client) => {
-            await createTables(client, TABLE, ["flow_nexus.realtime_subscriptions"]);
+            await migratePlatform(client, "realtime", [TABLE]);
             await publish(client, news.table);
             return save(client, id, news);
         });
@@ -106,7 +106,7 @@ export const backend: SubscriptionBackend = {
 
     async delete(id, state) {
         await withDatabase(state.backend, async (client) => {
-            await createTables(client, TABLE, ["flow_nexus.realtime_subscriptions"]);
+            await migratePlatform(client, "realtime", [TABLE]);
             await client.query("delete from flow_nexus.realtime_subscriptions where id = $1", [id]);
             const others = await client.query("select 1 from flow_nexus.realtime_subscriptions where table_name = $1", [state.table]);
             const [schema, name] = state.table.split(".");

@@ -11,7 +11,8 @@ import { randomBytes } from "crypto";
 import { promises as fs } from "fs";
 import * as path from "path";
 import type { BackendRef, Tags } from "./lineage";
-import { createTables, DatabaseRef, withDatabase } from "./postgres";
+import { migratePlatform } from "./platform-tables";
+import { DatabaseRef, withDatabase } from "./postgres";
 import { acquireLease, releaseLease } from "./postgres-server";
 
 export type AuditAction = "create" | "update" | "delete";
@@ -24,10 +25,7 @@ export interface AuditEntry {
     changed: readonly string[];
 }
 
-const AUDIT_OBJECTS = ["flow_nexus.audit_log"];
-
 const TABLE = `
-    create schema if not exists flow_nexus;
     create table if not exists flow_nexus.audit_log (
         id bigserial primary key,
         at timestamptz not null default now(),
@@ -40,7 +38,7 @@ const TABLE = `
 
 async function append(backend: BackendRef, tags: Tags, entry: AuditEntry): Promise<void> {
     await withDatabase(backend, async (client) => {
-        await createTables(client, TABLE, AUDIT_OBJECTS);
+        await migratePlatform(client, "audit", [TABLE]);
         await client.query(
             "insert into flow_nexus.audit_log (stack, urn, type, action, changed) values ($1, $2, $3, $4, $5)",
             [tags["flow-nexus:stack"], tags["flow-nexus:urn"], entry.type, entry.action, entry.changed],
@@ -126,7 +124,7 @@ async function removeEmptyFolders(dataDir: string): Promise<void> {
 /** Reads the audit log of a stack (its data folder, or a backend ref), oldest first (for tools and tests). */
 export async function readAuditLog(ref: DatabaseRef): Promise<Array<{ at: Date; stack: string; urn: string; type: string; action: AuditAction; changed: string[] }>> {
     return withDatabase(ref, async (client) => {
-        await createTables(client, TABLE, AUDIT_OBJECTS);
+        await migratePlatform(client, "audit", [TABLE]);
         const { rows } = await client.query("select at, stack, urn, type, action, changed from flow_nexus.audit_log order by id");
         return rows;
     });

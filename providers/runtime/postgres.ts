@@ -92,34 +92,4 @@ export async function transaction<T>(client: Client, fn: () => Promise<T>): Prom
     }
 }
 
-// Any fixed number: the platform's DDL takes this lock, so each table is created once.
-const DDL_LOCK = 7_146_233_901;
-
-/**
- * Runs `create … if not exists` DDL unless every object in `objects`
- * exists, so that concurrent callers create each table once. Skipping
- * matters: `create index if not exists` waits for the table's writers, and
- * the payment processor runs while a refill's transaction writes.
- */
-export async function createTables(client: Client, ddl: string, objects: readonly string[]): Promise<void> {
-    const { rows } = await client.query<{ ready: boolean }>(
-        "select bool_and(to_regclass(name) is not null) as ready from unnest($1::text[]) as name",
-        [objects],
-    );
-    if (rows[0].ready) return;
-    for (let attempt = 1; ; attempt++) {
-        try {
-            await transaction(client, async () => {
-                await client.query("select pg_advisory_xact_lock($1)", [DDL_LOCK]);
-                await client.query(ddl);
-            });
-            return;
-        } catch (err) {
-            // Postgres's `if not exists` is not safe against a concurrent
-            // create; under the lock, a second attempt finds what won.
-            const code = (err as { code?: string }).code;
-            if (attempt > 1 || !["23505", "42P06", "42P07"].includes(code ?? "")) throw err;
-        }
-    }
-}
 

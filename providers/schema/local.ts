@@ -7,28 +7,29 @@
  */
 import { createHash } from "crypto";
 import type { Client } from "pg";
-import { createTables, withDatabase } from "../runtime/postgres";
+import { migratePlatform } from "../runtime/platform-tables";
+import { withDatabase } from "../runtime/postgres";
 import { databaseDown } from "../runtime/postgres-server";
 import type { Inputs, Migration, Outputs, SchemaBackend } from "./schema";
 
-const TABLE = `
-    create schema if not exists flow_nexus;
-    create table if not exists flow_nexus.schema_migrations (
+/** The platform's record of each schema: version 1 its migrations, version 2 its forceDestroy by URN. */
+const TABLES = [
+    `create table if not exists flow_nexus.schema_migrations (
         schema text not null,
         id text not null,
         position int not null,
         checksum text not null,
         applied_at timestamptz not null default now(),
         primary key (schema, id)
-    );
-    create table if not exists flow_nexus.schema_settings (
+    )`,
+    `create table if not exists flow_nexus.schema_settings (
         urn text not null,
         schema text not null,
         force_destroy boolean not null,
         updated_at timestamptz not null default clock_timestamp(),
         primary key (urn, schema)
-    )`;
-const OBJECTS = ["flow_nexus.schema_migrations", "flow_nexus.schema_settings"];
+    )`,
+];
 
 export function migrationChecksum(m: Migration): string {
     return createHash("sha256").update(m.id).update("\0").update(m.sql).digest("hex");
@@ -50,7 +51,7 @@ async function recorded(client: Client, schema: string): Promise<Map<string, str
 
 /** Applies what is not applied yet; an applied migration whose SQL differs is refused. */
 async function migrate(client: Client, inputs: Inputs): Promise<Outputs> {
-    await createTables(client, TABLE, OBJECTS);
+    await migratePlatform(client, "schema", TABLES);
     await client.query(`create schema if not exists "${inputs.schema}"`);
     // The resource's latest forceDestroy, kept by its URN: a replacement's
     // create runs before the old schema's delete, which sees only its old state.
@@ -91,7 +92,7 @@ export const backend: SchemaBackend = {
 
     async read(_id, state) {
         return withDatabase(state.backend, async (client) => {
-            await createTables(client, TABLE, OBJECTS);
+            await migratePlatform(client, "schema", TABLES);
             const exists = await client.query("select 1 from pg_namespace where nspname = $1", [state.schema]);
             if (exists.rowCount === 0) return undefined;
             // Report what the database has applied: a migration record lost
@@ -106,7 +107,7 @@ export const backend: SchemaBackend = {
 
     async delete(_id, state) {
         await withDatabase(state.backend, async (client) => {
-            await createTables(client, TABLE, OBJECTS);
+            await migratePlatform(client, "schema", TABLES);
             await client.query(`drop schema if exists "${state.schema}" cascade`);
             await client.query("delete from flow_nexus.schema_migrations where schema = $1", [state.schema]);
             await client.query("delete from flow_nexus.schema_settings where urn = $1 and schema = $2", [state.tags["flow-nexus:urn"], state.schema]);
@@ -125,7 +126,7 @@ export const backend: SchemaBackend = {
 
     async forced(state) {
         return withDatabase(state.backend, async (client) => {
-            await createTables(client, TABLE, OBJECTS);
+            await migratePlatform(client, "schema", TABLES);
             const { rows } = await client.query<{ force_destroy: boolean }>(
                 "select force_destroy from flow_nexus.schema_settings where urn = $1 order by updated_at desc limit 1",
                 [state.tags["flow-nexus:urn"]],

@@ -13,11 +13,11 @@ import type { SupabaseClient } from "@supabase/supabase-js";
 import { requireCredential } from "../runtime/credentials";
 import { supabaseClient } from "../runtime/clients";
 import { supabaseError } from "../runtime/cloud-errors";
-import { createTables, withDatabase } from "../runtime/postgres";
+import { migratePlatform } from "../runtime/platform-tables";
+import { withDatabase } from "../runtime/postgres";
 import type { BucketBackend, Inputs, Outputs } from "./schema";
 
 const OWNERS = `
-    create schema if not exists flow_nexus;
     create table if not exists flow_nexus.storage_buckets (
         name text primary key,
         stack text not null,
@@ -55,7 +55,7 @@ async function getBucket(supabase: SupabaseClient, name: string): Promise<Bucket
 /** Which resource a bucket name was claimed by, if any. */
 function ownerOf(inputs: Inputs, name: string): Promise<string | undefined> {
     return withDatabase(inputs.backend, async (client) => {
-        await createTables(client, OWNERS, ["flow_nexus.storage_buckets"]);
+        await migratePlatform(client, "storage", [OWNERS]);
         const { rows } = await client.query<{ urn: string }>("select urn from flow_nexus.storage_buckets where name = $1", [name]);
         return rows[0]?.urn;
     });
@@ -64,7 +64,7 @@ function ownerOf(inputs: Inputs, name: string): Promise<string | undefined> {
 /** Claims the bucket's name for this resource; false when another resource holds it. */
 function claim(inputs: Inputs): Promise<boolean> {
     return withDatabase(inputs.backend, async (client) => {
-        await createTables(client, OWNERS, ["flow_nexus.storage_buckets"]);
+        await migratePlatform(client, "storage", [OWNERS]);
         const { rows } = await client.query<{ urn: string }>(
             `insert into flow_nexus.storage_buckets (name, stack, urn) values ($1, $2, $3)
              on conflict (name) do update set urn = flow_nexus.storage_buckets.urn
@@ -77,7 +77,7 @@ function claim(inputs: Inputs): Promise<boolean> {
 
 function release(inputs: Inputs): Promise<void> {
     return withDatabase(inputs.backend, async (client) => {
-        await createTables(client, OWNERS, ["flow_nexus.storage_buckets"]);
+        await migratePlatform(client, "storage", [OWNERS]);
         await client.query("delete from flow_nexus.storage_buckets where name = $1 and urn = $2", [inputs.name, inputs.tags["flow-nexus:urn"]]);
     });
 }

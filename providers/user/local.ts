@@ -3,13 +3,13 @@
  * Postgres, passwords kept only as scrypt hashes.
  */
 import type { Client } from "pg";
-import { createTables, withDatabase } from "../runtime/postgres";
+import { migratePlatform } from "../runtime/platform-tables";
+import { withDatabase } from "../runtime/postgres";
 import { databaseDown } from "../runtime/postgres-server";
 import { hashPassword, verifyPassword } from "./password";
 import type { Inputs, Outputs, Profile, UserBackend } from "./schema";
 
 const TABLE = `
-    create schema if not exists flow_nexus;
     create extension if not exists pgcrypto;
     create table if not exists flow_nexus.users (
         id uuid primary key default gen_random_uuid(),
@@ -56,7 +56,7 @@ export const backend: UserBackend = {
 
     async create(inputs) {
         return withDatabase(dataDir(inputs), async (client) => {
-            await createTables(client, TABLE, ["flow_nexus.users"]);
+            await migratePlatform(client, "users", [TABLE]);
             const existing = await byEmail(client, inputs.email);
             if (existing) {
                 // The account exists (an interrupted run, or it was registered
@@ -81,7 +81,7 @@ export const backend: UserBackend = {
 
     async read(id, state) {
         return withDatabase(dataDir(state), async (client) => {
-            await createTables(client, TABLE, ["flow_nexus.users"]);
+            await migratePlatform(client, "users", [TABLE]);
             const row = (await client.query<Row>("select * from flow_nexus.users where id = $1", [id])).rows[0];
             if (!row) return undefined;
             // A password changed out of band shows as drift: the state's one no longer logs in.
@@ -107,7 +107,7 @@ export const backend: UserBackend = {
 
     async delete(id, state) {
         await withDatabase(dataDir(state), async (client) => {
-            await createTables(client, TABLE, ["flow_nexus.users"]);
+            await migratePlatform(client, "users", [TABLE]);
             await client.query("delete from flow_nexus.users where id = $1", [id]);
         });
     },

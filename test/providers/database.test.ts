@@ -4,6 +4,7 @@
  */
 import { strict as assert } from "assert";
 import { provider as realtimeProvider } from "../../providers/realtime/resource";
+import { migratePlatform } from "../../providers/runtime/platform-tables";
 import { withDatabase } from "../../providers/runtime/postgres";
 import { acquireLease } from "../../providers/runtime/postgres-server";
 import { appendOnlyViolation, provider as schemaProvider } from "../../providers/schema/resource";
@@ -226,5 +227,34 @@ describe("providers: RealtimeSubscription on the local backend", function () {
         await realtime.delete(id, outs);
         assert.deepEqual(await published(), []);
         assert.deepEqual(await realtime.read(id, outs), {});
+    });
+});
+
+describe("providers: the platform's own tables, by versioned migrations", function () {
+    let dataDir: string;
+
+    before(async function () {
+        dataDir = await tempDataDir();
+    });
+    after(async function () {
+        await removeStackData(dataDir);
+    });
+
+    it("applies each version once per database, and a changed column as the next version", async function () {
+        // Plain `create table`: a second run of version 1 would fail.
+        const v1 = "create table flow_nexus.test_widgets (id int primary key)";
+        const v2 = "alter table flow_nexus.test_widgets add column label text not null default ''";
+        await withDatabase(dataDir, (c) => migratePlatform(c, "test-widgets", [v1]));
+        await withDatabase(dataDir, (c) => migratePlatform(c, "test-widgets", [v1]));
+        await withDatabase(dataDir, (c) => migratePlatform(c, "test-widgets", [v1, v2]));
+        await withDatabase(dataDir, (c) => migratePlatform(c, "test-widgets", [v1, v2]));
+        const { rows } = await withDatabase(dataDir, (c) =>
+            c.query("select version from flow_nexus.platform_migrations where component = 'test-widgets' order by version"),
+        );
+        assert.deepEqual(rows.map((r) => r.version), [1, 2]);
+        const columns = await withDatabase(dataDir, (c) =>
+            c.query("select column_name from information_schema.columns where table_schema = 'flow_nexus' and table_name = 'test_widgets' order by ordinal_position"),
+        );
+        assert.deepEqual(columns.rows.map((r) => r.column_name), ["id", "label"]);
     });
 });
