@@ -4,7 +4,7 @@
  * process) and kept in this module only. They are never inputs or outputs,
  * so they never reach state and never take part in `diff`: rotating one
  * changes nothing in the cloud and replaces nothing. They are never captured
- * by the serialized provider either (the shell in ./load holds a path only).
+ * by the serialized provider either (the shell in ./load names a type only).
  *
  * The dynamic-provider host prints every error it gets with its stack, so
  * errors leave the providers through {@link scrubError}.

@@ -1,6 +1,6 @@
 /**
  * Diffing for the providers' `diff`: which inputs changed, and which of
- * those force a replacement. Pure, because it travels with the provider.
+ * those force a replacement (the replace list comes from the schema).
  */
 import type * as pulumi from "@pulumi/pulumi";
 
