@@ -79,7 +79,11 @@ export function parseCommandLine<C extends CommandSpec>(argv: readonly string[],
     const shown: { text?: string; command?: C } = {};
     let result: ParsedCommandLine<C> | undefined;
     const root = program(specs, shown, (command, cmd) => {
-        result = { help: false, command, options: { ...cmd.optsWithGlobals() }, args: [...cmd.args] };
+        // Commander keys `--dry-run` as dryRun: back to the names the specs use.
+        const given = cmd.optsWithGlobals();
+        const names = Object.entries({ ...COMMON_OPTIONS, ...command.options }).map(([name, spec]) => [name, optionOf(name, spec).attributeName()]);
+        const options = Object.fromEntries(names.filter(([, key]) => given[key] !== undefined).map(([name, key]) => [name, given[key]]));
+        result = { help: false, command, options, args: [...cmd.args] };
     });
     if (argv.length === 0) return { help: true, text: root.helpInformation() };
     // `help billing refill` is `billing refill --help`, at any depth.

@@ -13,7 +13,7 @@ import { limitBelowRefill, schema as refill } from "../providers/billing/schema"
 import { schema as deployment, Source } from "../providers/deployment/schema";
 import { AlertChannel, schema as monitor } from "../providers/monitor/schema";
 import { schema as realtime } from "../providers/realtime/schema";
-import { baseOf, field, issuePath, oneOf, pathOf, text, valueAt, z } from "../providers/runtime/schema";
+import { baseOf, field, issuePath, metaOf, oneOf, pathOf, text, valueAt, z } from "../providers/runtime/schema";
 import { schema as sandbox } from "../providers/sandbox/schema";
 import { Migration, schema as database } from "../providers/schema/schema";
 import { schema as storage } from "../providers/storage/schema";
@@ -72,7 +72,7 @@ export const SECTIONS = {
         intervalSeconds: monitor.shape.intervalSeconds,
         consecutiveFailures: thresholds.shape.consecutiveFailures,
         latencyMs: thresholds.shape.latencyMs,
-        alerts: field(monitor.shape.alerts.optional(), { defaultIs: "a JSON line each in .flow-nexus/stacks/<stack>/alerts.jsonl" }),
+        alerts: field(monitor.shape.alerts.unwrap().optional(), { ...metaOf(monitor.shape.alerts), defaultIs: "a JSON line each in .flow-nexus/stacks/<stack>/alerts.jsonl" }),
         restartOnFailure: monitor.shape.restartOnFailure,
     }),
     billing: z.strictObject({

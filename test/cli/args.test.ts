@@ -47,6 +47,12 @@ describe("cli: the command line, on commander", function () {
         assert.deepEqual(parsed.options, { stack: "dev", retry: true });
     });
 
+    it("keeps an option's own name (--dry-run, not dryRun)", function () {
+        const specs: CommandSpec[] = [{ name: "cleanup", summary: "c", options: { "dry-run": { type: "boolean", description: "d" }, "older-than": { type: "string", description: "o" } } }];
+        const parsed = parseCommandLine(["cleanup", "--dry-run", "--older-than", "7d"], specs);
+        assert.deepEqual(parsed.help === false && parsed.options, { "dry-run": true, "older-than": "7d" });
+    });
+
     it("takes arguments and short options", function () {
         const parsed = run(["logs", "app", "-f", "-n", "5"]);
         assert.deepEqual(parsed.args, ["app"]);

@@ -25,6 +25,8 @@ describe("unit: stack config", function () {
         assert.deepEqual(config.storage, { name: "platform-assets", public: false, fileSizeLimit: 52428800, allowedMimeTypes: [], forceDestroy: false });
         assert.deepEqual(config.database, { schema: "app", migrations: migrations(), forceDestroy: false });
         assert.equal(config.billing.forceDestroy, false);
+        const alerts = platformConfig({}, { passwordSet: true, migrations, defaultAlerts: [{ type: "file", path: "/tmp/alerts.jsonl" }] }).monitoring.alerts;
+        assert.deepEqual(alerts, [{ type: "file", path: "/tmp/alerts.jsonl" }], "alerts default to the stack's file");
         assert.deepEqual(config.realtime, { table: "messages", events: ["*"] });
     });
 
