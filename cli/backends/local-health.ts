@@ -8,12 +8,16 @@
  */
 import * as path from "path";
 import type { Client } from "pg";
-import { balanceOf, ensureLedger, monthOf, paymentsIn } from "../../providers/billing/ledger";
-import { readPolicy, spentUsdCents } from "../../providers/billing/refill";
+import { balanceOf, ensureLedger, monthOf } from "../../providers/billing/ledger";
+import { paymentsIn } from "../../providers/billing/payments";
+import { readPolicy } from "../../providers/billing/policy";
+import { spentUsdCents } from "../../providers/billing/refill";
 import { probe } from "../../providers/runtime/http";
 import { readJson } from "../../providers/runtime/files";
 import { withDatabase } from "../../providers/runtime/postgres";
-import { isAlive, isListening, ProcessRef } from "../../providers/runtime/process";
+import { databaseDir } from "../../providers/runtime/stack-data";
+import { isListening } from "../../providers/runtime/ports";
+import { isAlive, ProcessRef } from "../../providers/runtime/process";
 import { readSandbox } from "../../providers/sandbox/record";
 import { bucketDir, readRules } from "../../providers/storage/layout";
 import { formatCredits, formatDuration, formatUsd } from "../output";
@@ -35,7 +39,7 @@ async function tableExists(client: Client, table: string): Promise<boolean> {
 
 async function database(dataDir: string): Promise<ServiceCheck> {
     const instance = await readJson<{ port: number }>(path.join(dataDir, "postgres", "instance.json"));
-    if (!instance) return check("database", undefined, "down", `no database in ${path.join(dataDir, "postgres")} (never created, or removed)`);
+    if (!instance) return check("database", undefined, "down", `no database in ${databaseDir(dataDir)} (never created, or removed)`);
     if (!(await isListening(instance.port))) {
         return check("database", undefined, "down", `PostgreSQL is not running (port ${instance.port}); the next pulumi up or flow-nexus billing command starts it`);
     }

@@ -5,9 +5,10 @@
  * log, deployment records), so the CLI and the resources agree by construction.
  */
 import * as path from "path";
-import { credit, history, usage, withLedger } from "../../providers/billing/ledger";
+import { credit, withLedger } from "../../providers/billing/ledger";
+import { history, usage } from "../../providers/billing/statements";
 import { runRefill } from "../../providers/billing/refill";
-import { deploymentDir, readDeployment } from "../../providers/deployment/local";
+import { deploymentDir, readDeployment } from "../../providers/deployment/api";
 import { monitorDir } from "../../providers/monitor/local";
 import { readAuditLog } from "../../providers/runtime/audit";
 import { readSandbox } from "../../providers/sandbox/record";

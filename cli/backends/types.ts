@@ -5,8 +5,10 @@
  * Commands that only read outputs or the engine (docs, stacks prune) need
  * no backend and work for both.
  */
-import type { HistoryItem, LedgerEntry } from "../../providers/billing/ledger";
-import type { RefillPolicy, RefillResult } from "../../providers/billing/refill";
+import type { LedgerEntry } from "../../providers/billing/ledger";
+import type { HistoryItem } from "../../providers/billing/statements";
+import type { RefillPolicy } from "../../providers/billing/policy";
+import type { RefillResult } from "../../providers/billing/refill";
 import type { BackendKind, StackOutputs } from "../outputs";
 
 /** How a service is: up, answering but not well, not there at all, or not checkable. */

@@ -6,17 +6,20 @@
  * carries the lineage tags its provider wrote; ./orphans decides.
  *
  * Removal reuses the providers' own delete where it only takes things
- * apart (apps, monitors). A sandbox is taken apart here: the provider's
- * delete charges its last running time, and a sweeper must never charge.
+ * apart (apps, monitors), and the sandbox's own teardown without the
+ * metering its delete wraps around it: a sweeper must never charge.
  */
 import { existsSync, promises as fs, readFileSync } from "fs";
 import * as path from "path";
-import { backend as deployments, deploymentDir, readDeployment } from "../../providers/deployment/local";
+import { deploymentDir, readDeployment } from "../../providers/deployment/api";
+import { backend as deployments } from "../../providers/deployment/local";
 import { backend as monitors, monitorDir } from "../../providers/monitor/local";
 import { withDatabase } from "../../providers/runtime/postgres";
 import { releaseLease, removePostgres } from "../../providers/runtime/postgres-server";
+import { databaseDir, removeStackData } from "../../providers/runtime/stack-data";
 import { groupMembers, isAlive, processesWithEnv, processRef, ProcessRef, stopGroup } from "../../providers/runtime/process";
-import { killProcesses, SANDBOX_MARKER } from "../../providers/sandbox/processes";
+import { SANDBOX_MARKER } from "../../providers/sandbox/processes";
+import { supervisorOf, tearDown } from "../../providers/sandbox/teardown";
 import { readRecord, sandboxDir } from "../../providers/sandbox/record";
 import { bucketDir, countObjects, readRules } from "../../providers/storage/layout";
 import type { Tags } from "../../providers/runtime/lineage";
@@ -29,19 +32,6 @@ async function names(dir: string): Promise<string[]> {
 /** Whether the tags say the object belongs to this project (anything else is never touched). */
 function ours(tags: Partial<Tags> | undefined, project: string): boolean {
     return tags === undefined || tags["flow-nexus:project"] === undefined || tags["flow-nexus:project"] === project;
-}
-
-/**
- * The sandbox's supervisor: the one sandbox.json records, or (a create
- * killed before it recorded it) the one its readiness file names, whose
- * command line holds the sandbox's folder.
- */
-function supervisorOf(dir: string, id: string, recorded: ProcessRef | undefined): ProcessRef | undefined {
-    if (recorded) return isAlive(recorded, id) ? recorded : undefined;
-    const file = path.join(dir, "supervisor.ready");
-    const pid = Number(existsSync(file) ? readFileSync(file, "utf8").trim() : NaN);
-    const ref = Number.isInteger(pid) && pid > 0 ? processRef(pid) : undefined;
-    return ref && isAlive(ref, dir) ? ref : undefined;
 }
 
 async function sandboxes(dataDir: string, stack: string, project: string): Promise<FoundObject[]> {
@@ -112,7 +102,7 @@ function databaseObject(dataDir: string, stack: string): FoundObject[] {
     const pidFile = path.join(dataDir, "postgres", "data", "postmaster.pid");
     const pid = Number(existsSync(pidFile) ? readFileSync(pidFile, "utf8").split("\n")[0] : NaN);
     const running = Number.isInteger(pid) && processRef(pid) !== undefined;
-    return [{ kind: "database", id: "postgres", stack, location: path.join(dataDir, "postgres"), pids: running ? [pid] : [] }];
+    return [{ kind: "database", id: "postgres", stack, location: databaseDir(dataDir), pids: running ? [pid] : [] }];
 }
 
 /** Everything of `project` in a stack's data folder that cleanup knows how to remove. */
@@ -157,13 +147,8 @@ export async function removeObject(dataDir: string, object: FoundObject, opts: {
             }
             return { removed: true };
         case "sandbox": {
-            const dir = sandboxDir(dataDir, object.id);
-            const record = await readRecord(dir).catch(() => undefined);
-            // The supervisor first, so it does not act on a sandbox being taken apart.
-            const supervisor = supervisorOf(dir, object.id, record?.supervisor);
-            if (supervisor) await stopGroup(supervisor);
-            await killProcesses(dir, object.id);
-            await fs.rm(dir, { recursive: true, force: true });
+            // The provider's own teardown, without the delete's metering: a sweeper never charges.
+            await tearDown(sandboxDir(dataDir, object.id), object.id);
             return { removed: true };
         }
         case "bucket": {
@@ -186,6 +171,4 @@ export async function releaseLeases(dataDir: string, holders: readonly string[])
 }
 
 /** Removes a gone stack's data folder once nothing in it is kept. */
-export async function removeDataDir(dataDir: string): Promise<void> {
-    await fs.rm(dataDir, { recursive: true, force: true });
-}
+export const removeDataDir = removeStackData;

@@ -2,7 +2,7 @@
  * `flow-nexus billing …`: the account's credits, from the ledger itself (the
  * `balance` output is only what it was at the last `up`), and the refill run.
  */
-import type { HistoryItem } from "../../providers/billing/ledger";
+import type { HistoryItem } from "../../providers/billing/statements";
 import { parseCount, parseMonth, parsePositive } from "../args";
 import type { Command, Context } from "../context";
 import { ExitCode } from "../errors";

@@ -3,5 +3,6 @@
  * credits and is charged for running): the few operations this provider
  * offers, so that no one reaches into its ledger.
  */
-export { NoCreditsError, recordSandboxUsage, requireCredits } from "./ledger";
+export { NoCreditsError, requireCredits } from "./ledger";
+export { recordSandboxUsage } from "./metering";
 export { runRefill } from "./refill";

@@ -5,15 +5,16 @@
  * entry carries a reference, unique per account and kind, so a grant, a
  * refill or a stretch of usage recorded twice is written once.
  *
- * The tables of refill policies and payments are created here too, with
- * the entries; `refill.ts` keeps the policies, decides and charges;
- * `processor.ts` takes the money.
+ * The tables of refill policies, payments and usage are created here too,
+ * with the entries; `payments.ts` records payment attempts, `metering.ts`
+ * debits running time, `statements.ts` reads history and usage back;
+ * `refill.ts` keeps the policies, decides and charges; `processor.ts`
+ * takes the money.
  */
 import * as path from "path";
 import type { Client } from "pg";
 import { migratePlatform } from "../runtime/platform-tables";
-import { DatabaseRef, isCloud, transaction, withDatabase } from "../runtime/postgres";
-
+import { DatabaseRef, transaction, withDatabase } from "../runtime/postgres";
 import { CREDITS_PER_USD } from "./schema";
 
 export { CREDITS_PER_USD };
@@ -22,8 +23,6 @@ export { CREDITS_PER_USD };
 export const INITIAL_CREDITS_REFERENCE = "auto-refill:initial-credits";
 
 export type EntryKind = "credit" | "debit" | "payment";
-export type PaymentStatus = "succeeded" | "declined" | "authentication_required";
-
 export interface LedgerEntry {
     id: number;
     account: string;
@@ -35,22 +34,6 @@ export interface LedgerEntry {
     usdCents: number | null;
     reference: string;
 }
-
-export interface PaymentRecord {
-    /** The processor's payment id. */
-    id: string;
-    account: string;
-    idempotencyKey: string;
-    usdCents: number;
-    /** The credits the payment buys (granted only when it succeeded). */
-    credits: number;
-    status: PaymentStatus;
-    at: Date;
-    message: string | null;
-}
-
-/** One line of an account's history: a ledger entry or a payment attempt. */
-export type HistoryItem = ({ record: "entry" } & LedgerEntry) | ({ record: "payment" } & PaymentRecord);
 
 const TABLES = `
     create table if not exists flow_nexus.credit_accounts (
@@ -98,12 +81,10 @@ const TABLES = `
         primary key (account, sandbox_id)
     )`;
 
-
 /** Creates the ledger's tables when missing. */
 export function ensureLedger(client: Client): Promise<void> {
     return migratePlatform(client, "ledger", [TABLES]);
 }
-
 
 /**
  * Runs `fn` in a transaction that holds the account's advisory lock, so
@@ -157,7 +138,7 @@ function positiveCredits(credits: number): void {
     }
 }
 
-function nonEmpty(name: string, value: string): void {
+export function nonEmpty(name: string, value: string): void {
     if (typeof value !== "string" || value.length === 0) throw new Error(`${name} must be a non-empty string`);
 }
 
@@ -209,7 +190,7 @@ export function debit(db: DatabaseRef, account: string, credits: number, referen
     return withLedger(db, (client) => insertEntry(client, { account, kind: "debit", credits, reference }));
 }
 
-interface EntryRow {
+export interface EntryRow {
     id: string;
     account: string;
     at: Date;
@@ -219,71 +200,8 @@ interface EntryRow {
     reference: string;
 }
 
-interface PaymentRow {
-    id: string;
-    account: string;
-    idempotency_key: string;
-    usd_cents: number;
-    credits: string;
-    status: PaymentStatus;
-    at: Date;
-    message: string | null;
-}
-
-function toEntry(row: EntryRow): LedgerEntry {
+export function toEntry(row: EntryRow): LedgerEntry {
     return { id: Number(row.id), account: row.account, at: row.at, kind: row.kind, credits: Number(row.credits), usdCents: row.usd_cents, reference: row.reference };
-}
-
-function toPayment(row: PaymentRow): PaymentRecord {
-    return {
-        id: row.id,
-        account: row.account,
-        idempotencyKey: row.idempotency_key,
-        usdCents: row.usd_cents,
-        credits: Number(row.credits),
-        status: row.status,
-        at: row.at,
-        message: row.message,
-    };
-}
-
-/**
- * The account's ledger entries and payment attempts, newest first. On the
- * cloud backend the payments come from Stripe (its PaymentIntents are the
- * record of what was charged), the entries from the cloud database.
- */
-export function history(db: DatabaseRef, account: string, opts: { limit?: number } = {}): Promise<HistoryItem[]> {
-    const limit = opts.limit ?? null;
-    return withLedger(db, async (client) => {
-        const entries = await client.query<EntryRow>(
-            "select * from flow_nexus.ledger_entries where account = $1 order by at desc, id desc limit $2",
-            [account, limit],
-        );
-        const payments = isCloud(db)
-            ? await (await import("./stripe")).stripePayments(account, { limit: opts.limit, db })
-            : (await client.query<PaymentRow>("select * from flow_nexus.payments where account = $1 order by at desc limit $2", [account, limit])).rows.map(toPayment);
-        const items: HistoryItem[] = [
-            ...entries.rows.map((row) => ({ record: "entry" as const, ...toEntry(row) })),
-            ...payments.map((payment) => ({ record: "payment" as const, ...payment })),
-        ];
-        // A refill's payment and its credit share an instant: the payment comes first in time.
-        items.sort((a, b) => b.at.getTime() - a.at.getTime() || (a.record === b.record ? 0 : a.record === "entry" ? -1 : 1));
-        return opts.limit === undefined ? items : items.slice(0, opts.limit);
-    });
-}
-
-/** The credits debited from the account in `month` (YYYY-MM, UTC; default this month), and the debits. */
-export function usage(db: DatabaseRef, account: string, month = monthOf(new Date())): Promise<{ month: string; credits: number; debits: LedgerEntry[] }> {
-    const { start, end } = monthRange(month);
-    return withLedger(db, async (client) => {
-        const { rows } = await client.query<EntryRow>(
-            `select * from flow_nexus.ledger_entries
-             where account = $1 and kind = 'debit' and at >= $2 and at < $3 order by at desc, id desc`,
-            [account, start, end],
-        );
-        const debits = rows.map(toEntry);
-        return { month, credits: roundCredits(debits.reduce((sum, d) => sum + d.credits, 0)), debits };
-    });
 }
 
 /** Thrown by {@link requireCredits}. */
@@ -313,82 +231,4 @@ export async function requireCredits(db: DatabaseRef, account: string, what: str
         `no credits left on account ${account}: ${what} was not started. ` +
             `Add credits: flow-nexus billing refill --stack ${stack}, or raise the balance with flow-nexus billing credit`,
     );
-}
-
-/** What {@link recordSandboxUsage} debited: the period since the last recorded point. */
-export interface UsageRecord {
-    credits: number;
-    from: Date;
-    until: Date;
-    /** The ledger reference of the debit; absent when nothing was debited. */
-    reference?: string;
-}
-
-/**
- * Debits a sandbox's running time from the last recorded point (its start,
- * the first time) to `until`, at `creditsPerHour`. Recording the same point
- * twice debits once: the account's lock orders the calls, the recorded point
- * moves to `until`, and the debit's reference names its period.
- */
-export function recordSandboxUsage(
-    db: DatabaseRef,
-    account: string,
-    sandboxId: string,
-    startedAt: Date,
-    until: Date,
-    creditsPerHour: number,
-): Promise<UsageRecord> {
-    nonEmpty("sandboxId", sandboxId);
-    if (Number.isNaN(startedAt.getTime()) || Number.isNaN(until.getTime())) throw new Error("startedAt and until must be valid dates");
-    if (!Number.isFinite(creditsPerHour) || creditsPerHour < 0) {
-        throw new Error(`creditsPerHour must be a number of credits of 0 or more (got ${JSON.stringify(creditsPerHour)})`);
-    }
-    return withAccountLock(db, account, async (client) => {
-        await ensureAccount(client, account);
-        const { rows } = await client.query<{ recorded_until: Date }>(
-            "select recorded_until from flow_nexus.sandbox_usage where account = $1 and sandbox_id = $2",
-            [account, sandboxId],
-        );
-        const last = rows[0]?.recorded_until;
-        const from = last && last > startedAt ? last : startedAt;
-        if (until <= from) return { credits: 0, from, until };
-        const credits = roundCredits((creditsPerHour * (until.getTime() - from.getTime())) / 3_600_000);
-        const reference = `sandbox:${sandboxId}:${from.toISOString()}/${until.toISOString()}`;
-        const written = credits > 0 && (await insertEntry(client, { account, kind: "debit", credits, reference, at: until }));
-        await client.query(
-            `insert into flow_nexus.sandbox_usage (account, sandbox_id, started_at, recorded_until, credits)
-             values ($1, $2, $3, $4, $5)
-             on conflict (account, sandbox_id) do update
-             set recorded_until = excluded.recorded_until, credits = sandbox_usage.credits + excluded.credits`,
-            [account, sandboxId, startedAt, until, written ? credits : 0],
-        );
-        return written ? { credits, from, until, reference } : { credits: 0, from, until };
-    });
-}
-
-/** Records a payment attempt unless its idempotency key is recorded already. */
-export async function recordPayment(client: Client, payment: Omit<PaymentRecord, "at"> & { at?: Date }): Promise<void> {
-    await ensureAccount(client, payment.account);
-    await client.query(
-        `insert into flow_nexus.payments (id, account, idempotency_key, usd_cents, credits, status, at, message)
-         values ($1, $2, $3, $4, $5, $6, coalesce($7, now()), $8)
-         on conflict do nothing`,
-        [payment.id, payment.account, payment.idempotencyKey, payment.usdCents, payment.credits, payment.status, payment.at ?? null, payment.message],
-    );
-}
-
-/** The payment recorded under an idempotency key, or undefined. */
-export async function paymentByKey(client: Client, idempotencyKey: string): Promise<PaymentRecord | undefined> {
-    const { rows } = await client.query<PaymentRow>("select * from flow_nexus.payments where idempotency_key = $1", [idempotencyKey]);
-    return rows[0] && toPayment(rows[0]);
-}
-
-/** The account's payment attempts in `month` (YYYY-MM, UTC), oldest first. */
-export async function paymentsIn(client: Client, account: string, month: string): Promise<PaymentRecord[]> {
-    const { start, end } = monthRange(month);
-    const { rows } = await client.query<PaymentRow>(
-        "select * from flow_nexus.payments where account = $1 and at >= $2 and at < $3 order by at, id",
-        [account, start, end],
-    );
-    return rows.map(toPayment);
 }

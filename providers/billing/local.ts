@@ -8,8 +8,10 @@
 import type { Client } from "pg";
 import { withDatabase } from "../runtime/postgres";
 import { databaseDown } from "../runtime/postgres-server";
-import { balanceOf, ensureLedger, INITIAL_CREDITS_REFERENCE, insertEntry, monthOf, paymentsIn, withAccountLock } from "./ledger";
-import { deletePolicy, readPolicy, RefillPolicy, spentUsdCents, writePolicy } from "./refill";
+import { balanceOf, ensureLedger, INITIAL_CREDITS_REFERENCE, insertEntry, monthOf, withAccountLock } from "./ledger";
+import { paymentsIn } from "./payments";
+import { deletePolicy, readPolicy, RefillPolicy, writePolicy } from "./policy";
+import { spentUsdCents } from "./refill";
 import type { Inputs, Outputs, RefillBackend } from "./schema";
 
 const cents = (usd: number) => Math.round(usd * 100);

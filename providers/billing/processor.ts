@@ -8,7 +8,8 @@ import { randomBytes } from "crypto";
 import type { Client } from "pg";
 import { migratePlatform } from "../runtime/platform-tables";
 import { DatabaseRef, transaction, withDatabase } from "../runtime/postgres";
-import { creditsForUsdCents, ensureLedger, paymentByKey, PaymentStatus, recordPayment } from "./ledger";
+import { creditsForUsdCents, ensureLedger } from "./ledger";
+import { paymentByKey, PaymentStatus, recordPayment } from "./payments";
 
 export interface ChargeRequest {
     account: string;

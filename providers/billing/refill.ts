@@ -1,6 +1,6 @@
 /**
- * Refill policies and the refill run: when an account's balance is below
- * its policy's threshold, charge one refill and credit what it bought,
+ * The refill run: when an account's balance is below its policy's (./policy)
+ * threshold, charge one refill and credit what it bought,
  * within the monthly limit. The CLI and the watchdog run it; the AutoRefill
  * resource only stores the policy.
  *
@@ -9,89 +9,11 @@
  * sequence) makes a repeated charge return the first payment.
  */
 import type { Client } from "pg";
-import {
-    balanceOf,
-    creditsForUsdCents,
-    ensureAccount,
-    insertEntry,
-    monthOf,
-    paymentByKey,
-    PaymentRecord,
-    paymentsIn,
-    PaymentStatus,
-    recordPayment,
-    roundCredits,
-    withAccountLock,
-    withLedger,
-} from "./ledger";
+import { balanceOf, creditsForUsdCents, insertEntry, monthOf, roundCredits, withAccountLock } from "./ledger";
+import { readPolicy, RefillPolicy } from "./policy";
+import { paymentByKey, PaymentRecord, paymentsIn, PaymentStatus, recordPayment } from "./payments";
 import { DatabaseRef, isCloud } from "../runtime/postgres";
 import { localProcessor, PaymentProcessor } from "./processor";
-
-/** An account's auto-refill policy, as the AutoRefill resource stores it. */
-export interface RefillPolicy {
-    account: string;
-    enabled: boolean;
-    /** Refill when the balance is below this. */
-    thresholdCredits: number;
-    refillUsdCents: number;
-    /** The most that succeeded refills may spend in a calendar month (UTC). */
-    /** Null: no monthly limit. */
-    monthlyLimitUsdCents: number | null;
-    creditsPerSandboxHour: number;
-    /** The AutoRefill resource that manages the policy. */
-    urn: string;
-}
-
-interface PolicyRow {
-    account: string;
-    enabled: boolean;
-    threshold_credits: number;
-    refill_usd_cents: number;
-    monthly_limit_usd_cents: number | null;
-    credits_per_sandbox_hour: string;
-    urn: string;
-}
-
-/** The account's refill policy, or undefined when it has none. */
-export async function readPolicy(client: Client, account: string): Promise<RefillPolicy | undefined> {
-    const { rows } = await client.query<PolicyRow>("select * from flow_nexus.refill_policies where account = $1", [account]);
-    const row = rows[0];
-    if (!row) return undefined;
-    return {
-        account: row.account,
-        enabled: row.enabled,
-        thresholdCredits: row.threshold_credits,
-        refillUsdCents: row.refill_usd_cents,
-        monthlyLimitUsdCents: row.monthly_limit_usd_cents,
-        creditsPerSandboxHour: Number(row.credits_per_sandbox_hour),
-        urn: row.urn,
-    };
-}
-
-/** The account's refill policy (for tools), or undefined. */
-export function refillPolicy(db: DatabaseRef, account: string): Promise<RefillPolicy | undefined> {
-    return withLedger(db, (client) => readPolicy(client, account));
-}
-
-/** Creates or replaces the account's refill policy. */
-export async function writePolicy(client: Client, policy: RefillPolicy): Promise<void> {
-    await ensureAccount(client, policy.account);
-    await client.query(
-        `insert into flow_nexus.refill_policies
-             (account, enabled, threshold_credits, refill_usd_cents, monthly_limit_usd_cents, credits_per_sandbox_hour, urn)
-         values ($1, $2, $3, $4, $5, $6, $7)
-         on conflict (account) do update set
-             enabled = excluded.enabled, threshold_credits = excluded.threshold_credits,
-             refill_usd_cents = excluded.refill_usd_cents, monthly_limit_usd_cents = excluded.monthly_limit_usd_cents,
-             credits_per_sandbox_hour = excluded.credits_per_sandbox_hour, urn = excluded.urn, updated_at = now()`,
-        [policy.account, policy.enabled, policy.thresholdCredits, policy.refillUsdCents, policy.monthlyLimitUsdCents, policy.creditsPerSandboxHour, policy.urn],
-    );
-}
-
-/** Removes the account's policy if `urn` manages it; entries and payments stay. */
-export async function deletePolicy(client: Client, account: string, urn: string): Promise<void> {
-    await client.query("delete from flow_nexus.refill_policies where account = $1 and urn = $2", [account, urn]);
-}
 
 /** What succeeded payments spent in `month`, in US cents. */
 export function spentUsdCents(payments: PaymentRecord[]): number {

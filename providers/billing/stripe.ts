@@ -16,7 +16,8 @@ import { cloudError, stripeError } from "../runtime/cloud-errors";
 import type { Tags } from "../runtime/lineage";
 import { migratePlatform } from "../runtime/platform-tables";
 import { DatabaseRef, withDatabase } from "../runtime/postgres";
-import { creditsForUsdCents, PaymentRecord, PaymentStatus } from "./ledger";
+import { creditsForUsdCents } from "./ledger";
+import { PaymentRecord, PaymentStatus } from "./payments";
 import type { ChargeResult, PaymentProcessor } from "./processor";
 
 /** The metadata key that ties a Stripe object to its credit account. */

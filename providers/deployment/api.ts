@@ -3,6 +3,7 @@
  * restart them): the few operations this provider offers, so that no one
  * reaches into its backend files.
  */
-export { deploymentDir, readDeployment, restartDeployment } from "./local";
-export type { DeploymentRecord } from "./local";
+export { deploymentDir, readDeployment } from "./record";
+export type { DeploymentRecord } from "./record";
+export { restartDeployment } from "./local";
 export { RECORDS_DIR, START_COMMAND, startEnv } from "./e2b";

@@ -14,6 +14,7 @@ import { createHash } from "crypto";
 import type { Sandbox } from "e2b";
 import { requireCredits } from "../billing/api";
 import { httpFetch } from "../runtime/clients";
+import { probe, ProbeResult } from "../runtime/http";
 import {
     cleanUpIn,
     connectLive,
@@ -70,22 +71,16 @@ export function startEnv(record: Pick<CloudDeploymentRecord, "env" | "port" | "s
 }
 
 /** One GET of the app through the sandbox's public host; never throws. */
-async function probe(sandbox: Sandbox, url: string, timeoutMs: number): Promise<{ status?: number; error?: string }> {
+function probeApp(sandbox: Sandbox, url: string, timeoutMs: number): Promise<ProbeResult> {
     // A sandbox with restricted public traffic wants its token on every request.
     const token = (sandbox as { trafficAccessToken?: string }).trafficAccessToken;
-    try {
-        const res = await httpFetch()(url, { headers: token ? { "e2b-traffic-access-token": token } : {}, signal: AbortSignal.timeout(timeoutMs) });
-        await res.arrayBuffer().catch(() => undefined);
-        return { status: res.status };
-    } catch (err) {
-        return { error: (err as Error).message };
-    }
+    return probe(url, timeoutMs, { headers: token ? { "e2b-traffic-access-token": token } : {}, fetch: httpFetch() });
 }
 
 /** Ready: the health path answers 200; without one, anything but E2B's "nothing listens" (502) or another 5xx. */
-function isReady(answer: { status?: number }, hasHealthPath: boolean): boolean {
-    if (answer.status === undefined) return false;
-    return hasHealthPath ? answer.status === 200 : answer.status < 500;
+function isReady(answer: ProbeResult, hasHealthPath: boolean): boolean {
+    if (answer.statusCode === undefined) return false;
+    return hasHealthPath ? answer.statusCode === 200 : answer.statusCode < 500;
 }
 
 async function logTail(sandbox: Sandbox, logFile: string): Promise<string> {
@@ -106,10 +101,10 @@ async function startApp(sandbox: Sandbox, record: CloudDeploymentRecord, inputs:
     await writeFiles(sandbox, [{ path: recordPath(record.deploymentId), data: JSON.stringify(record, null, 2) }]);
     const url = record.healthUrl || `https://${sandbox.getHost(record.port)}/`;
     const deadline = Date.now() + inputs.healthTimeoutSeconds * 1000;
-    let last: { status?: number; error?: string } = {};
+    let last: ProbeResult = { latencyMs: 0 };
     let exited = false;
     while (Date.now() < deadline) {
-        last = await probe(sandbox, url, 5000);
+        last = await probeApp(sandbox, url, 5000);
         if (isReady(last, inputs.healthPath !== undefined)) return;
         if (!(await isRunning(sandbox, record.pid))) {
             exited = true;
@@ -118,7 +113,7 @@ async function startApp(sandbox: Sandbox, record: CloudDeploymentRecord, inputs:
         await new Promise((resolve) => setTimeout(resolve, 1000));
     }
     await stopApp(sandbox, record);
-    const answer = last.status !== undefined ? `HTTP ${last.status}` : (last.error ?? "nothing");
+    const answer = last.statusCode !== undefined ? `HTTP ${last.statusCode}` : (last.error ?? "nothing");
     const what = exited ? "exited before it was ready" : `was not ready within healthTimeoutSeconds (${inputs.healthTimeoutSeconds})`;
     throw new Error(
         `deployment ${record.deploymentId}: the app (${record.startCommand}) ${what}; GET ${url} last answered ${answer}. ` +
@@ -216,7 +211,7 @@ export const backend: DeploymentBackend = {
         const url = record.healthUrl || `https://${sandbox.getHost(record.port)}/`;
         // Asked twice, so one slow answer is no drift.
         for (let attempt = 0; attempt < 2; attempt++) {
-            if (isReady(await probe(sandbox, url, 5000), record.healthUrl !== "")) return { ...state, status: "healthy" };
+            if (isReady(await probeApp(sandbox, url, 5000), record.healthUrl !== "")) return { ...state, status: "healthy" };
         }
         return { ...state, status: "unhealthy", sourceHash: "" };
     },

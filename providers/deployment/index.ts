@@ -1,3 +1,4 @@
-export { Deployment, DeploymentArgs, TEMPLATES, Template, Source } from "./resource";
-export { restartDeployment, readDeployment, deploymentDir, DeploymentRecord } from "./local";
+export { Deployment, DeploymentArgs } from "./resource";
+export { TEMPLATES, Template, Source } from "./schema";
+export { deploymentDir, readDeployment, DeploymentRecord } from "./record";
 export { hashDirectory } from "./source";

@@ -6,78 +6,27 @@
  * listens on a loopback port. Its output goes to `<sandbox>/logs/app-<id>.log`.
  *
  * Anything that changes a running app (a deploy, a restart by a monitor's
- * watchdog, a delete) holds the app's lock file, `<workDir>/apps/.<id>.lock`,
- * so that a watchdog never restarts an app an update is replacing.
+ * watchdog, a delete) holds the app's lock (./record), so that a watchdog
+ * never restarts an app an update is replacing.
  */
 import { randomBytes } from "crypto";
 import { promises as fs } from "fs";
 import * as path from "path";
 import { requireCredits } from "../billing/api";
-import { readJson, writeFileAtomic } from "../runtime/files";
 import { probe, ProbeResult } from "../runtime/http";
 import { logTail } from "../runtime/logs";
-import { withFileLock } from "../runtime/lock";
-import { groupMembers, isListening, ProcessRef, stopGroup, waitUntil } from "../runtime/process";
-import { readSandbox, runInSandbox, sandboxDir, SandboxInfo } from "../sandbox/api";
+import { isListening } from "../runtime/ports";
+import { groupMembers, stopGroup, waitUntil } from "../runtime/process";
+import { readSandbox, runInSandbox, SandboxInfo } from "../sandbox/api";
 import type { DeploymentBackend, Inputs, Outputs } from "./schema";
+import { DeploymentRecord, deploymentDir, findByUrn, lockFile, readDeployment, RECORD, withLock, writeDeployment } from "./record";
 import { copyDirectory, sourceDir } from "./source";
 
 /** Local sandboxes serve on loopback. */
 const HOST = "127.0.0.1";
 const INSTALL_TIMEOUT_MS = 15 * 60 * 1000;
-/** How long a deploy or restart waits for another one of the same app to finish. */
-const LOCK_WAIT_MS = 15 * 60 * 1000;
-const RECORD = "deployment.json";
 /** Kept across redeploys: the install command refreshes it faster than it makes it. */
 const KEPT = new Set([RECORD, "node_modules"]);
-
-/** What `deployment.json` holds: enough for anyone (a watchdog, a tool) to restart the app. */
-export interface DeploymentRecord {
-    deploymentId: string;
-    sandboxId: string;
-    tags: Inputs["tags"];
-    env: Record<string, string>;
-    installCommand?: string;
-    startCommand: string;
-    port: number;
-    healthPath?: string;
-    /** Empty when the app declares no health check. */
-    healthUrl: string;
-    healthTimeoutSeconds: number;
-    sourceHash: string;
-    appDir: string;
-    logFile: string;
-    /** The leader of the app's process group; absent until it first starts. */
-    process?: ProcessRef;
-    startedAt?: string;
-}
-
-/** The folder of deployment `deploymentId` in sandbox `sandboxId` of the stack whose data folder is `dataDir`. */
-export function deploymentDir(dataDir: string, sandboxId: string, deploymentId: string): string {
-    return path.join(appsDir(dataDir, sandboxId), deploymentId);
-}
-
-function appsDir(dataDir: string, sandboxId: string): string {
-    // The sandbox's workDir: commands run there, so `apps/<id>` is the app's path inside the sandbox too.
-    return path.join(sandboxDir(dataDir, sandboxId), "work", "apps");
-}
-
-const lockFile = (dataDir: string, sandboxId: string, deploymentId: string) => path.join(appsDir(dataDir, sandboxId), `.${deploymentId}.lock`);
-
-/** The deployment.json of an app folder, or undefined when there is none. */
-export function readDeployment(dir: string): Promise<DeploymentRecord | undefined> {
-    return readJson<DeploymentRecord>(path.join(dir, RECORD));
-}
-
-async function writeDeployment(record: DeploymentRecord): Promise<void> {
-    // Private: env may hold secrets. Atomic: a watchdog may read it at any moment.
-    await writeFileAtomic(path.join(record.appDir, RECORD), JSON.stringify(record, null, 2), 0o600);
-}
-
-/** Runs `fn` holding the app's lock; a lock whose holder died (a killed run or watchdog) is taken over. */
-function withLock<T>(file: string, fn: () => Promise<T>): Promise<T> {
-    return withFileLock(file, fn, { waitMs: LOCK_WAIT_MS, what: "the app is being changed: its lock" });
-}
 
 /** The sandbox, running; an error that says what to do when it is not. */
 async function liveSandbox(dataDir: string, sandboxId: string): Promise<SandboxInfo> {
@@ -240,16 +189,6 @@ async function remove(dataDir: string, sandboxId: string, deploymentId: string):
         await fs.rm(dir, { recursive: true, force: true });
         if (record) await fs.rm(record.logFile, { force: true });
     });
-}
-
-/** The deployment an interrupted run of the resource `urn` left in the sandbox, if any. */
-async function findByUrn(dataDir: string, sandboxId: string, urn: string): Promise<DeploymentRecord | undefined> {
-    const names = await fs.readdir(appsDir(dataDir, sandboxId)).catch(() => [] as string[]);
-    for (const name of names.filter((n) => n.startsWith("dep-"))) {
-        const record = await readDeployment(deploymentDir(dataDir, sandboxId, name)).catch(() => undefined);
-        if (record?.tags["flow-nexus:urn"] === urn) return record;
-    }
-    return undefined;
 }
 
 /** Whether the app runs and answers 200 on its health path (twice asked, so one slow answer is no drift). */

@@ -1,5 +1,6 @@
 /** What a deployment is: every input with its type, bounds, default and replace rule, written once. */
 import type { Backend } from "../runtime/crud";
+import { FETCH_BLOCKED_PORTS } from "../runtime/http";
 import { backendRef, billingRef, envNames, field, oneOf, optionsOf, tags, text, wholeNumber, z } from "../runtime/schema";
 
 /** The apps shipped in the repo's `templates/` folder. */
@@ -33,7 +34,12 @@ export const schema = z.object({
     ),
     installCommand: field(command.optional(), { description: "Run in the app's directory before it starts; default npm install when package.json has dependencies." }),
     startCommand: field(command.optional(), { description: "Starts the app; default node server.js when the source has a server.js." }),
-    port: field(wholeNumber(1024, 65535), { description: "The loopback port the app listens on, passed to it as PORT." }),
+    port: field(
+        wholeNumber(1024, 65535).refine((port) => !(FETCH_BLOCKED_PORTS as readonly number[]).includes(port), {
+            error: (iss) => `must not be ${iss.input}, one of the ports fetch refuses (${FETCH_BLOCKED_PORTS.join(", ")}): no health check could reach it`,
+        }),
+        { description: "The loopback port the app listens on, passed to it as PORT." },
+    ),
     healthPath: field(
         z
             .string({ error: (iss) => `must start with a slash, e.g. /health (got ${JSON.stringify(iss.input)})` })

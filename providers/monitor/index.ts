@@ -1,2 +1,3 @@
+/** The monitor provider's public module: the resource and its types. */
 export { Monitor, MonitorArgs, Target, Thresholds, AlertChannel } from "./resource";
-export { readChecks, readAlerts, CheckRecord, AlertRecord, AlertPayload, Delivery } from "./local";
+export type { CheckRecord, AlertRecord, AlertPayload, Delivery } from "./local";

@@ -10,11 +10,13 @@
  * It exits when its config is removed (the monitor was deleted).
  *
  * The decisions are the local watchdog's own functions (`judge`, `tally`,
- * `alertMessage`, ./watchdog) and the deployment's start command, embedded
- * as source, so both watchdogs decide alike.
+ * `alertMessage`, ./watchdog), the one HTTP probe (runtime/http) and the
+ * deployment's start command, embedded as source, so both watchdogs probe
+ * and decide alike.
  */
 import { RECORDS_DIR, START_COMMAND, startEnv } from "../deployment/api";
 import { stopTreeCommand } from "../runtime/e2b";
+import { probe } from "../runtime/http";
 import { alertMessage, judge, tally } from "./watchdog";
 
 /** The file names inside a monitor's folder in the sandbox. */
@@ -37,6 +39,7 @@ ${tally.toString()}
 ${alertMessage.toString()}
 ${stopTreeCommand.toString()}
 ${startEnv.toString()}
+${probe.toString()}
 
 function log(message) {
     fs.appendFileSync(path.join(dir, ${JSON.stringify(WATCHDOG_FILES.log)}), new Date().toISOString() + " " + message + "\\n");
@@ -48,16 +51,6 @@ function appendLine(name, value) {
     const file = path.join(dir, name);
     try { if (fs.statSync(file).size > MAX_CHECKS_BYTES) fs.renameSync(file, file + ".1"); } catch {}
     fs.appendFileSync(file, JSON.stringify(value) + "\\n");
-}
-async function probe(url, timeoutMs) {
-    const started = Date.now();
-    try {
-        const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), headers: { "user-agent": "flow-nexus-monitor" } });
-        await res.arrayBuffer();
-        return { statusCode: res.status, latencyMs: Date.now() - started };
-    } catch (err) {
-        return { latencyMs: Date.now() - started, error: String((err && (err.cause && err.cause.code || err.message)) || err) };
-    }
 }
 async function deliver(channel, payload) {
     if (channel.type === "file") {

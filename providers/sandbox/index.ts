@@ -1,4 +1,5 @@
+/** The sandbox provider's public module: the resource and its schema. Operations others use are in ./api. */
 export { Sandbox, SandboxArgs } from "./resource";
 export { schema, TEMPLATES } from "./schema";
-export { readSandbox, SandboxInfo } from "./record";
-export { runInSandbox, RunOptions, BackgroundProcess } from "./processes";
+export type { SandboxInfo } from "./record";
+export type { RunOptions, BackgroundProcess } from "./processes";

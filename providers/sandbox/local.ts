@@ -7,37 +7,19 @@
 import { randomBytes } from "crypto";
 import { existsSync, promises as fs } from "fs";
 import * as path from "path";
-import { recordSandboxUsage, requireCredits, runRefill } from "../billing/api";
+import { requireCredits } from "../billing/api";
 import { spawnTypeScriptProcess } from "../runtime/load";
 import { TAIL_LINES } from "../runtime/logs";
-import { allocatePorts, isAlive, isListening, ProcessRef, signalPids, stopGroup, waitUntil } from "../runtime/process";
+import { allocatePorts, isListening } from "../runtime/ports";
+import { isAlive, ProcessRef, signalPids, stopGroup, waitUntil } from "../runtime/process";
 import { fingerprint } from "./fingerprint";
+import { meterUsage } from "./metering";
 import { isolationHere, killProcesses, runCommand } from "./processes";
 import { isPaused, listRecords, readRecord, readyFile, SandboxRecord, sandboxDir, setPaused, supervisorAlive, writeRecord } from "./record";
 import type { Inputs, Outputs, SandboxBackend } from "./schema";
+import { tearDown } from "./teardown";
 
 const HOST = "127.0.0.1";
-
-/**
- * Charges a billed sandbox's running time up to now (idempotent per period,
- * so the supervisor's minute ticks and a final delete never double-charge),
- * then lets the refill run top the account up if it fell below its threshold.
- */
-export async function meterUsage(dataDir: string, record: SandboxRecord): Promise<void> {
-    if (!record.billing) return;
-    const { account, creditsPerHour } = record.billing;
-    await recordSandboxUsage(dataDir, account, record.id, new Date(record.startedAt), new Date(), creditsPerHour);
-    await runRefill(dataDir, account);
-}
-
-/** Removes a sandbox completely: supervisor, processes, folder. Nothing there is not an error. */
-async function destroy(dir: string, sandboxId: string): Promise<void> {
-    const record = await readRecord(dir);
-    // The supervisor first, so it does not act (pause, expire) on a sandbox being taken apart.
-    if (record?.supervisor && isAlive(record.supervisor, sandboxId)) await stopGroup(record.supervisor);
-    await killProcesses(dir, sandboxId);
-    await fs.rm(dir, { recursive: true, force: true });
-}
 
 async function startSupervisor(dir: string): Promise<ProcessRef> {
     const logFile = path.join(dir, "logs", "supervisor.log");
@@ -81,7 +63,7 @@ async function create(inputs: Inputs): Promise<Outputs> {
         const dir = sandboxDir(dataDir, record.id);
         // Made by an interrupted run of this resource: adopt it if it lives, else clear what it left.
         if (supervisorAlive(record)) return outputs(inputs, record, dir, await isPaused(dir));
-        await destroy(dir, record.id);
+        await tearDown(dir, record.id);
     }
 
     const id = `sbx-${randomBytes(6).toString("hex")}`;
@@ -127,7 +109,7 @@ async function create(inputs: Inputs): Promise<Outputs> {
         await writeRecord(dir, record);
         return outputs(inputs, record, dir, false);
     } catch (err) {
-        await destroy(dir, id);
+        await tearDown(dir, id);
         throw err;
     }
 }
@@ -189,8 +171,8 @@ export const backend: SandboxBackend = {
     async delete(id, state) {
         const dir = sandboxDir(state.backend.dataDir!, id);
         const record = await readRecord(dir);
-        // The last stretch of running time is charged before the sandbox goes.
+        // Metering wraps the teardown: the last stretch of running time is charged before the sandbox goes.
         if (record) await meterUsage(state.backend.dataDir!, record);
-        await destroy(dir, id);
+        await tearDown(dir, id);
     },
 };

@@ -10,17 +10,7 @@ import { randomBytes } from "crypto";
 import { promises as fs, readdirSync, readFileSync, realpathSync } from "fs";
 import * as path from "path";
 import { TAIL_LINES } from "../runtime/logs";
-import {
-    groupMembers,
-    processesWithEnv,
-    ProcessRef,
-    runForeground,
-    RunResult,
-    signalGroup,
-    signalPids,
-    spawnDetached,
-    terminate,
-} from "../runtime/process";
+import { groupMembers, processesWithEnv, ProcessRef, runForeground, RunResult, signalGroup, signalPids, spawnDetached, terminate } from "../runtime/process";
 import { readSandbox, SandboxRecord } from "./record";
 import type { Isolation } from "./schema";
 

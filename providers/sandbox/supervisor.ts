@@ -8,7 +8,7 @@
  */
 import { promises as fs } from "fs";
 import * as path from "path";
-import { meterUsage } from "./local";
+import { meterUsage } from "./metering";
 import { killProcesses, signalProcesses } from "./processes";
 import { isPaused, readRecord, readyFile, SandboxRecord, setPaused } from "./record";
 

@@ -5,7 +5,8 @@
  * (./fake-stripe). The ledger lives in the cloud database.
  */
 import { strict as assert } from "assert";
-import { balance, history, monthOf } from "../../providers/billing/ledger";
+import { balance, monthOf } from "../../providers/billing/ledger";
+import { history } from "../../providers/billing/statements";
 import { refillIdempotencyKey, runRefill } from "../../providers/billing/refill";
 import { Inputs, Outputs, provider } from "../../providers/billing/resource";
 import { startPaymentMethodSetup } from "../../providers/billing/stripe";

@@ -11,7 +11,7 @@ import { promises as fs, readdirSync, readFileSync } from "fs";
 import * as os from "os";
 import * as path from "path";
 import { balance } from "../../providers/billing/ledger";
-import { readDeployment } from "../../providers/deployment/local";
+import { readDeployment } from "../../providers/deployment/record";
 import { probe } from "../../providers/runtime/http";
 import { withDatabase } from "../../providers/runtime/postgres";
 import { postgresRunning } from "../../providers/runtime/postgres-server";

@@ -8,7 +8,7 @@
  */
 import { strict as assert } from "assert";
 import type Stripe from "stripe";
-import { history } from "../../providers/billing/ledger";
+import { history } from "../../providers/billing/statements";
 import { runRefill } from "../../providers/billing/refill";
 import { Inputs, Outputs, provider } from "../../providers/billing/resource";
 import { stripeClient } from "../../providers/runtime/clients";

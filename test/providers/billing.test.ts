@@ -3,16 +3,9 @@
  * Postgres, with the local payment processor.
  */
 import { strict as assert } from "assert";
-import {
-    balance,
-    credit,
-    debit,
-    history,
-    INITIAL_CREDITS_REFERENCE,
-    recordSandboxUsage,
-    requireCredits,
-    usage,
-} from "../../providers/billing/ledger";
+import { balance, credit, debit, INITIAL_CREDITS_REFERENCE, requireCredits } from "../../providers/billing/ledger";
+import { recordSandboxUsage } from "../../providers/billing/metering";
+import { history, usage } from "../../providers/billing/statements";
 import { localProcessor, PaymentProcessor, setDeclineNext } from "../../providers/billing/processor";
 import { runRefill } from "../../providers/billing/refill";
 import { provider } from "../../providers/billing/resource";

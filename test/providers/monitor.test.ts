@@ -9,7 +9,7 @@ import { promises as fs } from "fs";
 import * as http from "http";
 import * as net from "net";
 import * as path from "path";
-import { readDeployment } from "../../providers/deployment/local";
+import { readDeployment } from "../../providers/deployment/record";
 import { Outputs as DeploymentOutputs, provider as deploymentProvider } from "../../providers/deployment/resource";
 import { monitorDir, readAlerts, readChecks } from "../../providers/monitor/local";
 import { AlertPayload } from "../../providers/monitor/local";

@@ -5,7 +5,8 @@ import * as path from "path";
 import { Inputs, Outputs, provider } from "../../providers/sandbox/resource";
 import { runInSandbox, SANDBOX_MARKER } from "../../providers/sandbox/processes";
 import { readRecord, sandboxDir } from "../../providers/sandbox/record";
-import { isAlive, isListening, isStopped, processesWithEnv, ProcessRef, signalPids, waitUntil } from "../../providers/runtime/process";
+import { isListening } from "../../providers/runtime/ports";
+import { isAlive, isStopped, processesWithEnv, ProcessRef, signalPids, waitUntil } from "../../providers/runtime/process";
 
 describe("providers: Sandbox (local)", function () {
     this.timeout(60_000);

@@ -6,9 +6,10 @@
 import { strict as assert } from "assert";
 import { promises as fs } from "fs";
 import * as path from "path";
-import { balance, credit, history } from "../../providers/billing/ledger";
+import { balance, credit } from "../../providers/billing/ledger";
+import { history } from "../../providers/billing/statements";
 import { provider as deploymentProvider } from "../../providers/deployment/resource";
-import { meterUsage } from "../../providers/sandbox/local";
+import { meterUsage } from "../../providers/sandbox/metering";
 import { readRecord, sandboxDir } from "../../providers/sandbox/record";
 import { provider as sandboxProvider } from "../../providers/sandbox/resource";
 import { asEngine, exists, rejection, removeStackData, tempDataDir, testTags } from "../support";

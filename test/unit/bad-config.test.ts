@@ -101,6 +101,7 @@ const CASES: Array<[string, Edit, string]> = [
     ["a typo in a realtime setting", withIn("realtime", { evnets: ["INSERT"] }), "flow-nexus:realtime.evnets"],
     // app
     ["a privileged port", withIn("app", { port: 80 }), "flow-nexus:app.port"],
+    ["a port fetch refuses", withIn("app", { port: 6000 }), "flow-nexus:app.port"],
     ["PORT in the app's env", withIn("app", { env: { PORT: "8080" } }), "flow-nexus:app.env"],
     ["an app directory that is not there", withIn("app", { template: undefined, directory: "no/such/app" }), "flow-nexus:app.directory"],
     ["both a template and a directory", withIn("app", { directory: "templates/node-http" }), "flow-nexus:app.directory"],
