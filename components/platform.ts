@@ -72,7 +72,16 @@ export class FlowNexusPlatform extends pulumi.ComponentResource {
         );
         this.application = new Application(
             `${name}-application`,
-            { sandbox: this.services.sandbox, app: { ...args.application, billing: this.billing.ref }, backend: backends.sandbox },
+            {
+                sandbox: this.services.sandbox,
+                app: {
+                    ...args.application,
+                    billing: this.billing.ref,
+                    // The app is linked to every service of the platform: it is told their names, and gets a role on the schema.
+                    links: [this.services.schema, this.services.bucket, this.services.subscription, this.identity.user, ...(args.application.links ?? [])],
+                },
+                backend: backends.sandbox,
+            },
             { parent: this },
         );
         this.operations = new Operations(

@@ -19,6 +19,7 @@ import { isListening } from "../runtime/ports";
 import { groupMembers, stopGroup, waitUntil } from "../runtime/process";
 import { readSandbox, runInSandbox, SandboxInfo } from "../sandbox/api";
 import type { DeploymentBackend, Inputs, Outputs } from "./schema";
+import { dropLinkRole, grantLinks, linkEnv } from "./links";
 import { DeploymentRecord, deploymentDir, findByUrn, lockFile, readDeployment, RECORD, withLock, writeDeployment } from "./record";
 import { copyDirectory, sourceDir } from "./source";
 
@@ -94,7 +95,7 @@ async function startApp(dataDir: string, record: DeploymentRecord, justStopped: 
     await fs.appendFile(record.logFile, `--- ${new Date().toISOString()} starting: ${record.startCommand}\n`);
     const app = await runInSandbox(dataDir, record.sandboxId, inApp(record) + record.startCommand, {
         background: true,
-        env: { ...record.env, PORT: String(record.port) },
+        env: { ...record.env, ...(await linkEnv(dataDir, record.deploymentId, record.links ?? [])), PORT: String(record.port) },
         logFile: record.logFile,
     });
     record.process = { pid: app.pid, startTime: app.startTime };
@@ -160,6 +161,7 @@ async function deploy(inputs: Inputs, deploymentId: string): Promise<Outputs> {
             sandboxId: inputs.sandboxId,
             tags: inputs.tags,
             env: inputs.env,
+            links: inputs.links,
             installCommand: inputs.installCommand,
             startCommand: inputs.startCommand,
             port: inputs.port,
@@ -173,6 +175,7 @@ async function deploy(inputs: Inputs, deploymentId: string): Promise<Outputs> {
         // Written before anything runs, so an interrupted create is found by its URN.
         await writeDeployment(record);
         await install(dataDir, record);
+        await grantLinks(dataDir, deploymentId, inputs.links);
         await startApp(dataDir, record, previous?.process !== undefined);
         return outputs(inputs, record);
     });
@@ -186,6 +189,7 @@ async function remove(dataDir: string, sandboxId: string, deploymentId: string):
     await withLock(lockFile(dataDir, sandboxId, deploymentId), async () => {
         const record = await readDeployment(dir);
         await stopApp(record);
+        if (record?.links?.some((l) => l.type === "DatabaseSchema")) await dropLinkRole(dataDir, deploymentId);
         await fs.rm(dir, { recursive: true, force: true });
         if (record) await fs.rm(record.logFile, { force: true });
     });

@@ -8,6 +8,7 @@ import { promises as fs } from "fs";
 import * as path from "path";
 import { readJson, writeFileAtomic } from "../runtime/files";
 import { withFileLock } from "../runtime/lock";
+import type { LinkRef } from "../runtime/links";
 import type { ProcessRef } from "../runtime/process";
 import { sandboxDir } from "../sandbox/api";
 import type { Inputs } from "./schema";
@@ -21,6 +22,8 @@ export interface DeploymentRecord {
     sandboxId: string;
     tags: Inputs["tags"];
     env: Record<string, string>;
+    /** The resources it is linked to (absent in records of older versions: none). */
+    links?: LinkRef[];
     installCommand?: string;
     startCommand: string;
     port: number;

@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { AuditedProvider } from "../runtime/crud";
 import { diffInputs } from "../runtime/diff";
 import { BackendRef, lineageTags } from "../runtime/lineage";
+import type { LinkRef } from "../runtime/links";
 import { forwardingProvider } from "../runtime/load";
 import { ArgsOf, checkInputs, hasUnknown, inputNames, replacedBy, seeded, UNKNOWN } from "../runtime/schema";
 import { DeploymentBackend, Inputs, Outputs, schema } from "./schema";
@@ -63,8 +64,17 @@ class Provider extends AuditedProvider<Inputs, Outputs> {
 /** The implementation the serialized shell forwards to, in the provider process. */
 export const provider = new Provider();
 
-/** The arguments of a {@link Deployment}: its inputs (see ./schema), the lineage tags set for it; the source hash is computed. */
-export type DeploymentArgs = ArgsOf<typeof schema, "tags" | "sourceHash">;
+/** A resource a deployment can be linked to: DatabaseSchema, StorageBucket, RealtimeSubscription, PlatformUser. */
+export interface Linkable {
+    readonly link: pulumi.Output<LinkRef>;
+}
+
+/**
+ * The arguments of a {@link Deployment}: its inputs (see ./schema), the
+ * lineage tags set for it; the source hash is computed; `links` takes the
+ * resources themselves.
+ */
+export type DeploymentArgs = ArgsOf<typeof schema, "tags" | "sourceHash" | "links"> & { readonly links?: readonly Linkable[] };
 
 // One shell for every deployment: Pulumi caches a provider's serialization by identity.
 const shell = forwardingProvider("Deployment");
@@ -87,6 +97,7 @@ export class Deployment extends pulumi.dynamic.Resource {
         const props = {
             ...seeded(schema),
             ...args,
+            links: (args.links ?? []).map((l) => l.link),
             tags,
             // Computed by check from the source's files.
             sourceHash: undefined,

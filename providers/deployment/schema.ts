@@ -1,7 +1,8 @@
 /** What a deployment is: every input with its type, bounds, default and replace rule, written once. */
 import type { Backend } from "../runtime/crud";
 import { FETCH_BLOCKED_PORTS } from "../runtime/http";
-import { backendRef, billingRef, envNames, field, oneOf, optionsOf, tags, text, wholeNumber, z } from "../runtime/schema";
+import { linkSchema } from "../runtime/links";
+import { backendRef, billingRef, envNames, field, list, oneOf, optionsOf, tags, text, wholeNumber, z } from "../runtime/schema";
 
 /** The apps shipped in the repo's `templates/` folder. */
 const template = oneOf(["node-http", "static-site"]);
@@ -21,6 +22,9 @@ const source = z
 
 const command = text({ maxLength: 4096 });
 
+/** What links set in the app's environment; `env` may not. */
+export const LINKED_ENV = ["DATABASE_URL", "FLOW_NEXUS_RESOURCES"] as const;
+
 export const schema = z.object({
     sandboxId: field(text({ maxLength: 128 }), { description: "The sandbox the app runs in; another sandbox is another deployment.", replaces: true }),
     source: field(source, { description: "A template of this repo or a directory on this machine; a change (or an edit of its files) redeploys in place." }),
@@ -29,6 +33,9 @@ export const schema = z.object({
     env: field(
         envNames()
             .refine((env) => !Object.prototype.hasOwnProperty.call(env, "PORT"), { error: "must not set PORT: the port input sets it" })
+            .refine((env) => !LINKED_ENV.some((k) => Object.prototype.hasOwnProperty.call(env, k)), {
+                error: `must not set ${"DATABASE_URL or FLOW_NEXUS_RESOURCES"}: links set them`,
+            })
             .default({}),
         { description: "Environment variables of the app (and of its install command), over the sandbox's envs." },
     ),
@@ -47,6 +54,15 @@ export const schema = z.object({
             .meta({ allowed: "a path such as /health" })
             .optional(),
         { description: "The path that answers 200 when the app is healthy; without one it is ready once its port listens." },
+    ),
+    links: field(
+        list(linkSchema)
+            .refine((links) => new Set(links.map((l) => l.name)).size === links.length, { error: "must name each resource once" })
+            .default([]),
+        {
+            description:
+                "The platform resources the app may use: it gets FLOW_NEXUS_RESOURCES (their names and attributes) and, for a linked schema, DATABASE_URL of a role of its own.",
+        },
     ),
     healthTimeoutSeconds: field(wholeNumber(5, 600, " seconds").default(60), { description: "How long the app has to become ready after it starts." }),
     backend: backendRef(["local", "cloud"], ["e2bApiKey", "databaseUrl"]),

@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { AuditedProvider } from "../runtime/crud";
 import { diffInputs } from "../runtime/diff";
 import { lineageTags } from "../runtime/lineage";
+import type { LinkRef } from "../runtime/links";
 import { forwardingProvider } from "../runtime/load";
 import { ArgsOf, checkInputs, inputNames, replacedBy } from "../runtime/schema";
 import { Inputs, Outputs, schema } from "./schema";
@@ -49,10 +50,13 @@ export class RealtimeSubscription extends pulumi.dynamic.Resource {
     public readonly table!: pulumi.Output<string>;
     public readonly subscriptionId!: pulumi.Output<string>;
     public readonly active!: pulumi.Output<boolean>;
+    /** What a Deployment linked to it is told: its table. */
+    public readonly link: pulumi.Output<LinkRef>;
 
     constructor(name: string, args: RealtimeSubscriptionArgs, opts?: pulumi.CustomResourceOptions) {
         const tags = lineageTags(name, TYPE, opts?.parent);
         const props = { ...args, tags, subscriptionId: undefined, active: undefined };
         super(shell, name, props, opts, "flownexus", "RealtimeSubscription");
+        this.link = this.table.apply((table) => ({ type: "RealtimeSubscription" as const, name, table }));
     }
 }

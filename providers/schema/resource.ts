@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { AuditedProvider, DataKeptError } from "../runtime/crud";
 import { diffInputs } from "../runtime/diff";
 import { BackendRef, lineageTags, Tags } from "../runtime/lineage";
+import type { LinkRef } from "../runtime/links";
 import { forwardingProvider } from "../runtime/load";
 import { ArgsOf, checkInputs, inputNames, replacedBy, seeded } from "../runtime/schema";
 import { duplicateId, Inputs, Migration, Outputs, schema } from "./schema";
@@ -96,10 +97,13 @@ export class DatabaseSchema extends pulumi.dynamic.Resource {
     public readonly forceDestroy!: pulumi.Output<boolean>;
     public readonly backend!: pulumi.Output<BackendRef>;
     public readonly tags!: pulumi.Output<Tags>;
+    /** What a Deployment linked to it is told: its name and schema (and a role with privileges on it). */
+    public readonly link: pulumi.Output<LinkRef>;
 
     constructor(name: string, args: DatabaseSchemaArgs, opts?: pulumi.CustomResourceOptions) {
         const tags = lineageTags(name, TYPE, opts?.parent);
         const props = { ...seeded(schema), ...args, tags, applied: undefined, version: undefined, checksum: undefined };
         super(shell, name, props, opts, "flownexus", "DatabaseSchema");
+        this.link = this.schema.apply((schema) => ({ type: "DatabaseSchema" as const, name, schema }));
     }
 }

@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { AuditedProvider, DataKeptError } from "../runtime/crud";
 import { diffInputs } from "../runtime/diff";
 import { BackendRef, lineageTags } from "../runtime/lineage";
+import type { LinkRef } from "../runtime/links";
 import { forwardingProvider } from "../runtime/load";
 import { ArgsOf, checkInputs, inputNames, replacedBy, seeded } from "../runtime/schema";
 import { Inputs, Outputs, schema } from "./schema";
@@ -60,10 +61,13 @@ export class StorageBucket extends pulumi.dynamic.Resource {
     public readonly url!: pulumi.Output<string>;
     public readonly forceDestroy!: pulumi.Output<boolean>;
     public readonly backend!: pulumi.Output<BackendRef>;
+    /** What a Deployment linked to it is told: its name and whether it is public. */
+    public readonly link: pulumi.Output<LinkRef>;
 
     constructor(name: string, args: StorageBucketArgs, opts?: pulumi.CustomResourceOptions) {
         const tags = lineageTags(name, TYPE, opts?.parent);
         const props = { ...seeded(schema), ...args, tags, bucketId: undefined, url: undefined };
         super(shell, name, props, opts, "flownexus", "StorageBucket");
+        this.link = pulumi.all([this.name, this.public]).apply(([bucket, isPublic]) => ({ type: "StorageBucket" as const, name, bucket, public: isPublic }));
     }
 }

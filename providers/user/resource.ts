@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { AuditedProvider } from "../runtime/crud";
 import { diffInputs } from "../runtime/diff";
 import { lineageTags } from "../runtime/lineage";
+import type { LinkRef } from "../runtime/links";
 import { forwardingProvider } from "../runtime/load";
 import { ArgsOf, checkInputs, inputNames, replacedBy, secretInputs } from "../runtime/schema";
 import { Inputs, Outputs, Profile, schema } from "./schema";
@@ -44,6 +45,8 @@ export class PlatformUser extends pulumi.dynamic.Resource {
     public readonly email!: pulumi.Output<string>;
     public readonly userId!: pulumi.Output<string>;
     public readonly profile!: pulumi.Output<Profile>;
+    /** What a Deployment linked to it is told: the user's id and email (never the password). */
+    public readonly link: pulumi.Output<LinkRef>;
 
     constructor(name: string, args: PlatformUserArgs, opts?: pulumi.CustomResourceOptions) {
         const tags = lineageTags(name, TYPE, opts?.parent);
@@ -51,5 +54,6 @@ export class PlatformUser extends pulumi.dynamic.Resource {
         const props: Record<string, unknown> = { ...args, tags, userId: undefined, profile: undefined };
         for (const key of secrets) props[key] = pulumi.secret(props[key]);
         super(shell, name, props, { ...opts, additionalSecretOutputs: secrets }, "flownexus", "PlatformUser");
+        this.link = pulumi.all([this.userId, this.email]).apply(([userId, email]) => ({ type: "PlatformUser" as const, name, userId, email }));
     }
 }

@@ -96,6 +96,16 @@ describe("unit: components under Pulumi's mocks", function () {
         assert.deepEqual(monitor?.inputs.targets, [{ name: "app", url: "http://127.0.0.1:8080/health", deploymentId: "dep-1", sandboxId: "sbx-1" }]);
     });
 
+    it("links the app to the platform's schema, bucket, subscription and user, by their attributes", function () {
+        const deployment = registered.find((r) => r.name === "alpha-application-deployment");
+        assert.deepEqual(
+            deployment?.inputs.links.map((l: { type: string; name: string }) => `${l.type} ${l.name}`),
+            ["DatabaseSchema alpha-services-schema", "StorageBucket alpha-services-storage", "RealtimeSubscription alpha-services-realtime", "PlatformUser alpha-identity-user"],
+        );
+        assert.equal(deployment?.inputs.links[2].table, "app.messages");
+        assert.equal(deployment?.inputs.links[3].userId, "u1");
+    });
+
     it("lets two platforms live side by side", function () {
         assert.doesNotThrow(() => newPlatform("beta"));
     });

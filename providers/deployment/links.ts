@@ -1,0 +1,86 @@
+/**
+ * A local deployment's links, made real: for a linked DatabaseSchema, a
+ * login role of the app's own in the stack's Postgres, with privileges on
+ * that schema's tables and sequences and nothing else (not superuser, no
+ * other schema, no `flow_nexus` table, no DDL: the schema's migrations own
+ * its shape), dropped with the deployment. Its password is never stored: it
+ * is derived from the server's own (kept 0600 in the data folder), so the
+ * app's `DATABASE_URL` is made anew at each start and is never in state.
+ */
+import { createHmac } from "crypto";
+import type { Client } from "pg";
+import { linkedResources, LinkRef, RESOURCES_ENV } from "../runtime/links";
+import { withDatabase } from "../runtime/postgres";
+import { DATABASE, ensurePostgres } from "../runtime/postgres-server";
+
+/** The app's role: one per deployment. */
+export function roleOf(deploymentId: string): string {
+    return `app_${deploymentId.replace(/[^a-z0-9]/g, "_")}`;
+}
+
+const quoted = (identifier: string) => `"${identifier.replace(/"/g, '""')}"`;
+
+function passwordOf(serverPassword: string, role: string): string {
+    return createHmac("sha256", serverPassword).update(`flow-nexus link role ${role}`).digest("base64url");
+}
+
+async function roleExists(client: Client, role: string): Promise<boolean> {
+    return (await client.query("select 1 from pg_roles where rolname = $1", [role])).rowCount === 1;
+}
+
+/** Revokes every privilege the role has in this database (it owns nothing, so nothing else goes). */
+async function revokeAll(client: Client, role: string): Promise<void> {
+    await client.query(`drop owned by ${quoted(role)}`);
+}
+
+/**
+ * Makes the app's role hold exactly the privileges its links give: created
+ * when a schema is linked, its grants made anew at each deploy (so an unlinked
+ * schema is no longer reachable), dropped when no schema is linked.
+ */
+export async function grantLinks(dataDir: string, deploymentId: string, links: readonly LinkRef[]): Promise<void> {
+    const schemas = links.flatMap((l) => (l.type === "DatabaseSchema" ? [l.schema] : []));
+    const role = roleOf(deploymentId);
+    if (schemas.length === 0) return dropLinkRole(dataDir, deploymentId);
+    const { password } = await ensurePostgres(dataDir);
+    await withDatabase(dataDir, async (client) => {
+        const who = quoted(role);
+        const secret = passwordOf(password, role).replace(/'/g, "''");
+        if (await roleExists(client, role)) {
+            await revokeAll(client, role);
+            await client.query(`alter role ${who} with login password '${secret}'`);
+        } else {
+            await client.query(`create role ${who} with login nosuperuser nocreatedb nocreaterole noinherit noreplication password '${secret}'`);
+        }
+        await client.query(`alter role ${who} set search_path = ${schemas.map(quoted).join(", ")}`);
+        for (const schema of schemas.map(quoted)) {
+            await client.query(`grant usage on schema ${schema} to ${who}`);
+            await client.query(`grant select, insert, update, delete on all tables in schema ${schema} to ${who}`);
+            await client.query(`grant usage, select, update on all sequences in schema ${schema} to ${who}`);
+            // Tables a later migration makes are the app's too.
+            await client.query(`alter default privileges in schema ${schema} grant select, insert, update, delete on tables to ${who}`);
+            await client.query(`alter default privileges in schema ${schema} grant usage, select, update on sequences to ${who}`);
+        }
+    });
+}
+
+/** Drops the app's role, when there is one. */
+export async function dropLinkRole(dataDir: string, deploymentId: string): Promise<void> {
+    const role = roleOf(deploymentId);
+    await withDatabase(dataDir, async (client) => {
+        if (!(await roleExists(client, role))) return;
+        await revokeAll(client, role);
+        await client.query(`drop role ${quoted(role)}`);
+    });
+}
+
+/** The environment the links give the app: FLOW_NEXUS_RESOURCES always, DATABASE_URL for a linked schema. */
+export async function linkEnv(dataDir: string, deploymentId: string, links: readonly LinkRef[]): Promise<Record<string, string>> {
+    const env: Record<string, string> = { [RESOURCES_ENV]: JSON.stringify(linkedResources(links)) };
+    if (links.some((l) => l.type === "DatabaseSchema")) {
+        const { port, password } = await ensurePostgres(dataDir);
+        const role = roleOf(deploymentId);
+        env.DATABASE_URL = `postgresql://${role}:${encodeURIComponent(passwordOf(password, role))}@127.0.0.1:${port}/${DATABASE}`;
+    }
+    return env;
+}
