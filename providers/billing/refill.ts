@@ -8,6 +8,7 @@
  * advisory lock orders them, and the idempotency key (account, month, refill
  * sequence) makes a repeated charge return the first payment.
  */
+import { createHash } from "crypto";
 import type { Client } from "pg";
 import { balanceOf, creditsForUsdCents, insertEntry, monthOf, roundCredits, withAccountLock } from "./ledger";
 import { readPolicy, RefillPolicy } from "./policy";
@@ -147,9 +148,14 @@ export function decideRefill(s: RefillSituation): RefillDecision {
  * charge it twice. A retry after a failed attempt is a new `attempt`.
  */
 export function refillIdempotencyKey(account: string, month: string, sequence: number, attempt = 1): string {
-    const base = `refill:${encodeURIComponent(account)}:${month}:${sequence}`;
-    return attempt === 1 ? base : `${base}:attempt-${attempt}`;
+    const key = (who: string) => `refill:${who}:${month}:${sequence}${attempt === 1 ? "" : `:attempt-${attempt}`}`;
+    const plain = key(encodeURIComponent(account));
+    // Stripe takes keys of at most 255 characters: a long account is named by its hash.
+    return plain.length <= MAX_IDEMPOTENCY_KEY ? plain : key(`sha256-${createHash("sha256").update(account).digest("hex")}`);
 }
+
+/** The longest idempotency key Stripe accepts. */
+export const MAX_IDEMPOTENCY_KEY = 255;
 
 /** This month's refill attempts, seen from the idempotency keys. */
 function attempts(account: string, month: string, payments: PaymentRecord[]): { sequence: number; last?: { attempt: number; payment: PaymentRecord } } {

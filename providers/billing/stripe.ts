@@ -20,6 +20,15 @@ import { creditsForUsdCents } from "./ledger";
 import { PaymentRecord, PaymentStatus } from "./payments";
 import type { ChargeResult, PaymentProcessor } from "./processor";
 
+/**
+ * A metadata value Stripe accepts (at most 500 characters): a longer one (a
+ * deep URN) keeps its start and ends with its hash, so it still names one thing.
+ */
+export function metadataValue(value: string): string {
+    if (value.length <= 500) return value;
+    return `${value.slice(0, 420)}…sha256:${createHash("sha256").update(value).digest("hex")}`;
+}
+
 /** The metadata key that ties a Stripe object to its credit account. */
 export const ACCOUNT_KEY = "flow-nexus:account";
 /** The metadata key that names the refill a PaymentIntent charged. */
@@ -89,7 +98,7 @@ async function taggedCustomer(stripe: Stripe, account: string, tags: Tags): Prom
     try {
         const query = `metadata['${ACCOUNT_KEY}']:'${account.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`;
         const { data } = await stripe.customers.search({ query, limit: 10 });
-        return data.find((c) => c.metadata?.["flow-nexus:stack"] === tags["flow-nexus:stack"])?.id;
+        return data.find((c) => c.metadata?.["flow-nexus:stack"] === metadataValue(tags["flow-nexus:stack"]))?.id;
     } catch (err) {
         throw stripeError(err, `finding the Stripe customer of account ${account}`);
     }
@@ -108,7 +117,7 @@ async function createCustomer(stripe: Stripe, account: string, tags: Tags, repla
             const customer = await stripe.customers.create(
                 {
                     description: `Flow Nexus credit account ${account}`,
-                    metadata: { [ACCOUNT_KEY]: account, "flow-nexus:stack": tags["flow-nexus:stack"], "flow-nexus:urn": tags["flow-nexus:urn"] },
+                    metadata: { [ACCOUNT_KEY]: account, "flow-nexus:stack": metadataValue(tags["flow-nexus:stack"]), "flow-nexus:urn": metadataValue(tags["flow-nexus:urn"]) },
                 },
                 { idempotencyKey },
             );

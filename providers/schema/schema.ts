@@ -17,13 +17,40 @@ export function duplicateId(migrations: ReadonlyArray<{ id: string }>): string |
     return twice === undefined ? undefined : `has two migrations with id ${twice}: ids must be unique`;
 }
 
+/**
+ * Schemas a DatabaseSchema must never own: Postgres's, the platform's, and
+ * those a Supabase project keeps for its services (auth, storage, realtime,
+ * …). Its delete drops its schema with everything in it.
+ */
+export const RESERVED_SCHEMAS = [
+    "public",
+    "information_schema",
+    "flow_nexus",
+    "auth",
+    "storage",
+    "realtime",
+    "_realtime",
+    "extensions",
+    "graphql",
+    "graphql_public",
+    "vault",
+    "pgbouncer",
+    "pgsodium",
+    "pgsodium_masks",
+    "net",
+    "cron",
+    "supabase_functions",
+    "supabase_migrations",
+    "_analytics",
+];
+
 export const schema = z.object({
     schema: field(
         text({
-            pattern: "^(?!pg_)(?!flow_nexus$)(?!information_schema$)[a-z_][a-z0-9_]{0,62}$",
-            allowed:
-                "a Postgres identifier: up to 63 lowercase letters, digits or underscores, not starting with a digit " +
-                "or pg_, and not flow_nexus or information_schema",
+            pattern: "^(?!pg_)[a-z_][a-z0-9_]{0,62}$",
+            allowed: "a Postgres identifier: up to 63 lowercase letters, digits or underscores, not starting with a digit or pg_",
+        }).refine((name) => !RESERVED_SCHEMAS.includes(name), {
+            error: (iss) => `must not be ${JSON.stringify(iss.input)}: it is one of Postgres's, Supabase's or the platform's own schemas (${RESERVED_SCHEMAS.join(", ")}), and the resource drops its schema when it goes`,
         }),
         { description: "The schema's name; a new name is a new schema (one that holds rows stops the change).", replaces: true },
     ),

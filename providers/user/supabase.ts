@@ -65,12 +65,16 @@ async function byId(supabase: SupabaseClient, id: string): Promise<User | undefi
     throw mapped;
 }
 
-async function update(supabase: SupabaseClient, id: string, olds: Pick<Outputs, "password" | "userId">, news: Inputs): Promise<Outputs> {
+async function update(supabase: SupabaseClient, id: string, olds: Pick<Outputs, "password" | "userId"> & Partial<Pick<Outputs, "metadata" | "fullName">>, news: Inputs): Promise<Outputs> {
     // The password only when it changed: sending it again would sign the user out of other sessions.
     const passwordChanged = olds.password !== news.password || olds.userId !== id;
+    // Auth merges user_metadata into what it has, and deletes only a key sent as null: a key the inputs dropped is sent so.
+    const metadata: Record<string, string | null> = userMetadata(news);
+    const before = { ...olds.metadata, ...(olds.fullName !== undefined ? { [FULL_NAME]: olds.fullName } : {}) };
+    for (const key of Object.keys(before)) if (!(key in metadata)) metadata[key] = null;
     const { data, error } = await supabase.auth.admin.updateUserById(id, {
         ...(passwordChanged ? { password: news.password } : {}),
-        user_metadata: userMetadata(news),
+        user_metadata: metadata,
     });
     if (error) {
         const mapped = supabaseError(error, `updating Supabase user ${id} (${news.email})`);
@@ -92,7 +96,8 @@ export const backend: UserBackend = {
                 );
             }
             // Made by an interrupted run of this resource: adopt it, with the password and profile asked for now.
-            return update(supabase, existing.id, { password: "", userId: "" }, inputs);
+            const { metadata, fullName } = outputs(inputs, existing);
+            return update(supabase, existing.id, { password: "", userId: "", metadata, fullName }, inputs);
         }
         const { data, error } = await supabase.auth.admin.createUser({
             email: inputs.email,

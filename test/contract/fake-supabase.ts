@@ -95,7 +95,14 @@ export class FakeSupabase {
             this.withUser(m[1], (u) => {
                 const body = req.json();
                 if (body.password !== undefined) u.password = body.password;
-                if (body.user_metadata !== undefined) u.user_metadata = body.user_metadata;
+                // As GoTrue does (supabase/auth, models.User.UpdateUserMetaData): user_metadata is merged
+                // into what the user has, and a key sent as null is deleted.
+                if (body.user_metadata !== undefined) {
+                    for (const [key, value] of Object.entries(body.user_metadata as Record<string, string | null>)) {
+                        if (value === null) delete u.user_metadata[key];
+                        else u.user_metadata[key] = value;
+                    }
+                }
                 return json(200, this.userJson(u));
             }),
         );

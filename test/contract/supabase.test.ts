@@ -157,6 +157,15 @@ describe("contract: Supabase", function () {
             assert.deepEqual([diff.replaces, diff.deleteBeforeReplace], [["email"], true]);
         });
 
+        it("a metadata key removed from the inputs is removed in Auth, which merges metadata", async function () {
+            const user = await create();
+            assert.equal(supabase.users.get(user.userId)!.user_metadata.team, "platform");
+            const outs = (await users.update(user.userId, user, { ...user, metadata: {}, fullName: undefined })).outs!;
+            assert.equal("team" in supabase.users.get(user.userId)!.user_metadata, false);
+            assert.equal("full_name" in supabase.users.get(user.userId)!.user_metadata, false);
+            assert.deepEqual((await users.read(user.userId, outs)).props!.metadata, {}, "no drift left behind");
+        });
+
         it("reads drift, drops a deleted user, and deleting a gone user succeeds", async function () {
             const user = await create();
             supabase.users.get(user.userId)!.user_metadata.team = "sales";

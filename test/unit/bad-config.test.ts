@@ -86,6 +86,8 @@ const CASES: Array<[string, Edit, string]> = [
     // database
     ["a schema named pg_x", withIn("database", { schema: "pg_x" }), "flow-nexus:database.schema"],
     ["the platform's own schema", withIn("database", { schema: "flow_nexus" }), "flow-nexus:database.schema"],
+    ["the public schema", withIn("database", { schema: "public" }), "flow-nexus:database.schema"],
+    ["Supabase's auth schema", withIn("database", { schema: "auth" }), "flow-nexus:database.schema"],
     ["two migrations with one id", withIn("database", { migrations: [{ id: "001", sql: "select 1" }, { id: "001", sql: "select 2" }] }), "flow-nexus:database.migrations"],
     ["an empty migration", withIn("database", { migrations: [{ id: "001", sql: " " }] }), "flow-nexus:database.migrations[0].sql"],
     ["a migration without an id", withIn("database", { migrations: [{ sql: "select 1" }] }), "flow-nexus:database.migrations[0].id"],

@@ -1,6 +1,7 @@
 import { strict as assert } from "assert";
 import { creditsForUsdCents, monthOf, monthRange } from "../../providers/billing/ledger";
-import { decideRefill, refillIdempotencyKey, RefillSituation, usd } from "../../providers/billing/refill";
+import { decideRefill, MAX_IDEMPOTENCY_KEY, refillIdempotencyKey, RefillSituation, usd } from "../../providers/billing/refill";
+import { metadataValue } from "../../providers/billing/stripe";
 import { checkRefill, Inputs, provider } from "../../providers/billing/resource";
 import { UNKNOWN } from "../../providers/runtime/schema";
 import { asEngine, testTags } from "../support";
@@ -76,6 +77,24 @@ describe("unit: AutoRefill inputs", function () {
 });
 
 describe("unit: refill idempotency keys", function () {
+    it("stays within Stripe's 255 characters for any account check allows, and stays one key per account", function () {
+        // 200 characters, the most check allows; URI-encoded, 1,200.
+        const long = "é".repeat(200);
+        const key = refillIdempotencyKey(long, "2025-06", 12, 3);
+        assert.ok(key.length <= MAX_IDEMPOTENCY_KEY, `${key.length} characters`);
+        assert.equal(key, refillIdempotencyKey(long, "2025-06", 12, 3));
+        assert.notEqual(key, refillIdempotencyKey(`${long.slice(1)}e`, "2025-06", 12, 3));
+        assert.equal(refillIdempotencyKey("x".repeat(200), "2025-06", 1), `refill:${"x".repeat(200)}:2025-06:1`, "a key that fits stays readable");
+        assert.match(key, /^refill:sha256-[0-9a-f]{64}:2025-06:12:attempt-3$/);
+    });
+
+    it("keeps Stripe metadata values within 500 characters, each still naming one thing", function () {
+        const urn = `urn:pulumi:dev::flow-nexus::${"flownexus:platform:FlowNexusPlatform$".repeat(20)}flownexus:AutoRefill::x`;
+        assert.ok(metadataValue(urn).length <= 500);
+        assert.notEqual(metadataValue(urn), metadataValue(`${urn}y`));
+        assert.equal(metadataValue("short"), "short");
+    });
+
     it("derives the same key from the same account, month and sequence", function () {
         assert.equal(refillIdempotencyKey("user-1", "2025-06", 1), "refill:user-1:2025-06:1");
         assert.equal(refillIdempotencyKey("user-1", "2025-06", 1), refillIdempotencyKey("user-1", "2025-06", 1));

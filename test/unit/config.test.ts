@@ -59,7 +59,7 @@ describe("unit: stack config", function () {
                 "flow-nexus:sandbox.timeoutSeconds must be a whole number from 60 to 86400 seconds (got 59)",
                 "flow-nexus:sandbox.ports must be a whole number from 0 to 16 (got 17)",
                 'flow-nexus:storage.bucket must be 3 to 63 lowercase letters, digits, dots, hyphens or underscores, starting and ending with a letter or digit (got "UPPER")',
-                'flow-nexus:database.schema must be a Postgres identifier: up to 63 lowercase letters, digits or underscores, not starting with a digit or pg_, and not flow_nexus or information_schema (got "pg_x")',
+                'flow-nexus:database.schema must be a Postgres identifier: up to 63 lowercase letters, digits or underscores, not starting with a digit or pg_ (got "pg_x")',
                 "flow-nexus:database.migrations[0].sql must not be empty",
                 'flow-nexus:realtime.events[0] must be one of INSERT, UPDATE, DELETE, * (got "SELECT")',
             ],
