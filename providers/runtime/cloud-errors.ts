@@ -9,7 +9,7 @@
 import { CredentialName, scrubError, scrubText, setCommand } from "./credentials";
 
 /** What went wrong, whatever the service. */
-export type Failure = "not-found" | "rate-limited" | "unauthorized" | "conflict" | "unavailable" | "other";
+export type Failure = "not-found" | "rate-limited" | "unauthorized" | "conflict" | "unavailable" | "timeout" | "invalid" | "other";
 
 export type Service = "E2B" | "Supabase" | "Stripe" | "Postgres";
 
@@ -64,6 +64,12 @@ export function cloudError(service: Service, failure: Failure, what: string, det
         case "not-found":
             message = `${what} failed: not found on ${service} (${said})`;
             break;
+        case "timeout":
+            message = `${what} failed: ${service} did not answer in time (${said}). Run it again; a command that takes longer needs a longer timeout`;
+            break;
+        case "invalid":
+            message = `${what} failed: ${service} refused the request as invalid (${said}). Check the resource's inputs against what your ${service} plan allows`;
+            break;
         default:
             message = `${what} failed: ${said}`;
     }
@@ -90,9 +96,12 @@ export function e2bError(err: unknown, what: string): CloudError {
         SandboxNotFoundError: "not-found",
         FileNotFoundError: "not-found",
         ServiceBusyError: "unavailable",
+        // The SDK's own classes (e2b: errors.ts): a request or command past its timeout, and arguments E2B refused.
+        TimeoutError: "timeout",
+        InvalidArgumentError: "invalid",
     };
     const failure = byName[e?.name ?? ""] ?? failureOfStatus(e?.statusCode);
-    const status = e?.statusCode ?? { unauthorized: 401, "rate-limited": 429, "not-found": 404, unavailable: 503 }[failure as string];
+    const status = e?.statusCode ?? { unauthorized: 401, "rate-limited": 429, "not-found": 404, unavailable: 503, invalid: 400 }[failure as string];
     return cloudError("E2B", failure, what, e?.message ?? String(err), status, err);
 }
 

@@ -60,11 +60,15 @@ export async function cleanUpIn(sandboxId: string, fn: (sandbox: Sandbox) => Pro
     } catch (err) {
         throw e2bError(err, `connecting to E2B sandbox ${sandboxId}`);
     }
-    await fn(sandbox);
-    if (info.state === "paused") {
-        await Sandbox.pause(sandboxId, e2bOptions()).catch((err) => {
-            throw e2bError(err, `pausing E2B sandbox ${sandboxId} again`);
-        });
+    try {
+        await fn(sandbox);
+    } finally {
+        // Paused again whatever the clean-up did: a resumed sandbox left running would bill until its timeout.
+        if (info.state === "paused") {
+            await Sandbox.pause(sandboxId, e2bOptions()).catch((err) => {
+                throw e2bError(err, `pausing E2B sandbox ${sandboxId} again`);
+            });
+        }
     }
 }
 
