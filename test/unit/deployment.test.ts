@@ -46,6 +46,7 @@ describe("unit: Deployment inputs", function () {
                 source: { template: "node-http" },
                 port: 8080,
                 env: {},
+                links: [],
                 healthTimeoutSeconds: 60,
                 startCommand: "node server.js",
                 sourceHash: undefined,
