@@ -1,4 +1,5 @@
-// A dependency-free HTTP app: GET / greets with $APP_MESSAGE, GET /health answers {"status":"ok"}.
+// A dependency-free HTTP app: GET / greets with $APP_MESSAGE, GET /health answers {"status":"ok"},
+// GET /links says what the deployment linked it to (names and attributes, never a secret).
 // It listens on $PORT (set by the Deployment) on $HOST (default 127.0.0.1).
 "use strict";
 const http = require("http");
@@ -7,6 +8,17 @@ const port = Number(process.env.PORT || 3000);
 const host = process.env.HOST || "127.0.0.1";
 const message = process.env.APP_MESSAGE || "Hello from flow-nexus";
 const startedAt = new Date().toISOString();
+
+/** What the Deployment's links gave this app: the linked resources, and whether a database role is ours. */
+function links() {
+    let resources = {};
+    try {
+        resources = JSON.parse(process.env.FLOW_NEXUS_RESOURCES || "{}");
+    } catch {
+        resources = { error: "FLOW_NEXUS_RESOURCES is not JSON" };
+    }
+    return { resources, databaseUrl: process.env.DATABASE_URL ? "set" : "not set" };
+}
 
 function escapeHtml(text) {
     return text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
@@ -26,13 +38,18 @@ const server = http.createServer((req, res) => {
     if (pathname === "/health") {
         return send(res, 200, "application/json", JSON.stringify({ status: "ok", uptimeSeconds: Math.round(process.uptime()), startedAt }));
     }
+    if (pathname === "/links") {
+        return send(res, 200, "application/json", JSON.stringify(links()));
+    }
     if (pathname === "/") {
         const page = `<!doctype html>
 <html lang="en">
 <head><meta charset="utf-8"><title>flow-nexus app</title></head>
 <body>
 <h1>${escapeHtml(message)}</h1>
-<p>Deployed by flow-nexus. Started at ${startedAt}. Health: <a href="/health">/health</a></p>
+<p>Deployed by flow-nexus. Started at ${startedAt}. Health: <a href="/health">/health</a>. Linked to: ${
+            escapeHtml(Object.keys(links().resources).join(", ") || "nothing")
+        } (<a href="/links">/links</a>)</p>
 </body>
 </html>
 `;

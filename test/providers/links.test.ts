@@ -89,6 +89,8 @@ describe("providers: links (local)", function () {
         assert.throws(() => linked("RealtimeSubscription", env), /RealtimeSubscription is not linked to this app \(linked: notes-db \(DatabaseSchema\), files \(StorageBucket\)\)/);
         assert.match(env.DATABASE_URL, new RegExp(`^postgresql://app_${app.deploymentId.replace(/-/g, "_")}:[^@]+@127\\.0\\.0\\.1:\\d+/flownexus$`));
         assert.ok(!JSON.stringify(app).includes(new URL(env.DATABASE_URL).password), "the role's password is not in the state");
+        const shown = await (await fetch(`${app.url}/links`)).json();
+        assert.deepEqual(shown, { resources: JSON.parse(env.FLOW_NEXUS_RESOURCES), databaseUrl: "set" }, "the template app shows what it is linked to, never the URL");
         assert.ok(!readFileSync(`${app.appDir}/deployment.json`, "utf8").includes(new URL(env.DATABASE_URL).password), "nor in deployment.json");
     });
 
