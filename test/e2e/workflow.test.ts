@@ -9,6 +9,7 @@ import * as http from "http";
 import type { AddressInfo } from "net";
 import * as os from "os";
 import * as path from "path";
+import { Client } from "pg";
 import { balance, debit } from "../../providers/billing/ledger";
 import { history } from "../../providers/billing/statements";
 import { runRefill } from "../../providers/billing/refill";
@@ -95,6 +96,24 @@ describe("workflow: the whole platform on the real engine, with the policy pack"
         ];
         for (const key of keys) assert.notEqual(outputs.memory[`flow-nexus/${key}`], undefined, `flow-nexus/${key}`);
         assert.equal(outputs.memory["flow-nexus/deployment-id"], outputs.deploymentId);
+    });
+
+    it("the app is linked to the platform: FLOW_NEXUS_RESOURCES names its services, DATABASE_URL reaches its schema only", async function () {
+        const [deployment] = await stack.resources("Deployment");
+        const { pid } = (await readDeployment(deployment.outputs.appDir))!.process!;
+        const environ = (await fs.readFile(`/proc/${pid}/environ`, "utf8")).split("\0").filter(Boolean);
+        const env = Object.fromEntries(environ.map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]));
+        const resources = JSON.parse(env.FLOW_NEXUS_RESOURCES) as Record<string, { type: string }>;
+        assert.deepEqual(Object.values(resources).map((r) => r.type).sort(), ["DatabaseSchema", "PlatformUser", "RealtimeSubscription", "StorageBucket"]);
+        const client = new Client({ connectionString: env.DATABASE_URL });
+        await client.connect();
+        try {
+            assert.deepEqual((await client.query("select count(*)::int as n from messages")).rows, [{ n: 0 }], "its schema is its search path");
+            await assert.rejects(client.query("select * from flow_nexus.users"), /permission denied/);
+        } finally {
+            await client.end();
+        }
+        assert.ok(!JSON.stringify(await stack.exportState()).includes(new URL(env.DATABASE_URL).password), "the role's password is nowhere in the state");
     });
 
     it("a second up reports no changes", async function () {
