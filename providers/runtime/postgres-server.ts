@@ -138,6 +138,9 @@ async function initialise(dir: string): Promise<Instance> {
     return instance;
 }
 
+/** Logical decoding, for the gateway's realtime (Supabase's own Postgres runs with it). */
+const SETTINGS = "-c wal_level=logical -c max_replication_slots=10 -c max_wal_senders=10";
+
 async function start(dir: string, instance: Instance): Promise<Instance> {
     const { pg_ctl } = await binaries();
     // After a reboot the old port may be taken: take another.
@@ -149,7 +152,7 @@ async function start(dir: string, instance: Instance): Promise<Instance> {
     try {
         await run(
             pg_ctl,
-            ["start", "--wait", "--timeout=60", "-D", data, "-l", log, "-o", `-p ${port} -c listen_addresses=127.0.0.1 -k ${data}`],
+            ["start", "--wait", "--timeout=60", "-D", data, "-l", log, "-o", `-p ${port} -c listen_addresses=127.0.0.1 -k ${data} ${SETTINGS}`],
             { ...(await runAs()), env: { ...process.env, LC_ALL: "C" } },
         );
     } catch (err) {
@@ -157,6 +160,18 @@ async function start(dir: string, instance: Instance): Promise<Instance> {
         throw new Error(`could not start the stack's PostgreSQL (${data}): ${(err as Error).message.trim()}\n${tail}`);
     }
     return started;
+}
+
+async function restart(dir: string, instance: Instance): Promise<Instance> {
+    return withFileLock(
+        path.join(dir, "start.lock"),
+        async () => {
+            const { pg_ctl } = await binaries();
+            await run(pg_ctl, ["stop", "--wait", "-m", "fast", "-D", path.join(dir, "data")], await runAs());
+            return start(dir, instance);
+        },
+        { waitMs: 120_000, what: "the stack's PostgreSQL is being restarted: its lock" },
+    );
 }
 
 /** Whether the stack's server runs, judged from its postmaster.pid alone (no connection). */
@@ -209,13 +224,16 @@ export function ensurePostgres(dataDir: string): Promise<Instance> {
                 { waitMs: 120_000, what: "the stack's PostgreSQL is being started: its lock" },
             );
             const client = await connect(running, "postgres");
+            let settings: string;
             try {
                 const exists = await client.query("select 1 from pg_database where datname = $1", [DATABASE]);
                 if (exists.rowCount === 0) await client.query(`create database ${DATABASE}`);
+                settings = (await client.query<{ wal_level: string }>("show wal_level")).rows[0].wal_level;
             } finally {
                 await client.end();
             }
-            return running;
+            // A server an older version started runs without logical decoding: start it again with it.
+            return settings === "logical" ? running : restart(dir, running);
         })();
         ready.set(dir, pending);
         pending.catch(() => ready.delete(dir));
@@ -244,8 +262,10 @@ export async function releaseLease(dataDir: string, holder: string): Promise<voi
     if (leases.length === 0) await removePostgres(dataDir);
 }
 
-/** Stops the stack's server (if it runs) and removes its cluster. */
+/** Stops the stack's gateway and server (if they run) and removes its cluster. */
 export async function removePostgres(dataDir: string): Promise<void> {
+    // Loaded here, not above: the gateway's module needs this one.
+    await (await import("./gateway")).stopGateway(dataDir);
     const dir = clusterDir(dataDir);
     ready.delete(dir);
     const data = path.join(dir, "data");

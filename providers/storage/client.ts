@@ -1,14 +1,56 @@
 /**
- * The storage client applications and tools use for a local bucket. It
- * enforces the bucket's rules the way Supabase Storage does: objects larger
- * than `fileSizeLimit` or of a MIME type outside `allowedMimeTypes` are
- * refused, and nothing escapes the bucket's folder.
+ * A local bucket's objects, kept as Supabase Storage keeps them and with its
+ * rules: an object larger than `fileSizeLimit` or of a MIME type outside
+ * `allowedMimeTypes` is refused, an existing one is replaced only on upsert,
+ * and nothing escapes the bucket's folder. Each failure carries Supabase's
+ * error code, so the gateway (gateway/storage.ts) answers as Supabase does.
+ * Objects live in `objects/`, their metadata in `meta/<path>.json`.
  */
+import { createHash, randomUUID } from "crypto";
 import { promises as fs } from "fs";
 import * as path from "path";
 import { BucketRules, bucketDir, readRules } from "./layout";
 
-export class StorageError extends Error {}
+/** Supabase Storage's error codes, for the failures a local bucket has. */
+export type StorageCode = "NoSuchBucket" | "NoSuchKey" | "EntityTooLarge" | "InvalidMimeType" | "ResourceAlreadyExists" | "InvalidKey";
+
+export class StorageError extends Error {
+    constructor(
+        message: string,
+        readonly code: StorageCode = "InvalidKey",
+    ) {
+        super(message);
+    }
+}
+
+/** What is known of an object besides its bytes. */
+export interface ObjectInfo {
+    id: string;
+    name: string;
+    contentType: string;
+    size: number;
+    cacheControl: string;
+    eTag: string;
+    metadata: Record<string, unknown>;
+    createdAt: string;
+    updatedAt: string;
+}
+
+export interface UploadOptions {
+    upsert?: boolean;
+    cacheControl?: string;
+    metadata?: Record<string, unknown>;
+}
+
+/** One entry of a listing: an object, or a folder (no info). */
+export type Listed = { name: string; info?: ObjectInfo };
+
+export interface ListOptions {
+    limit?: number;
+    offset?: number;
+    search?: string;
+    sortBy?: { column?: string; order?: string };
+}
 
 export class BucketClient {
     private constructor(
@@ -18,39 +60,58 @@ export class BucketClient {
 
     /** Opens the bucket `name` of the stack whose data folder is `dataDir`. */
     static async open(dataDir: string, name: string): Promise<BucketClient> {
-        const dir = bucketDir(dataDir, name);
-        const rules = await readRules(dir);
-        if (!rules) throw new StorageError(`bucket ${name} does not exist`);
-        return new BucketClient(dir, rules);
+        const rules = await readRules(bucketDir(dataDir, name));
+        if (!rules) throw new StorageError("Bucket not found", "NoSuchBucket");
+        return new BucketClient(bucketDir(dataDir, name), rules);
     }
 
-    async upload(objectPath: string, data: Buffer | string, contentType: string): Promise<void> {
+    /** Refuses what the bucket's rules refuse, before any byte is written. */
+    admit(size: number, contentType: string): void {
+        if (size > this.rules.fileSizeLimit) throw new StorageError("The object exceeded the maximum allowed size", "EntityTooLarge");
+        if (!mimeAllowed(contentType, this.rules.allowedMimeTypes)) throw new StorageError(`mime type ${contentType} is not supported`, "InvalidMimeType");
+    }
+
+    async upload(objectPath: string, data: Buffer | string, contentType: string, opts: UploadOptions = {}): Promise<ObjectInfo> {
         const bytes = Buffer.isBuffer(data) ? data : Buffer.from(data);
-        if (bytes.length > this.rules.fileSizeLimit) {
-            throw new StorageError(
-                `${objectPath} is ${bytes.length} bytes; bucket ${this.rules.name} accepts at most ${this.rules.fileSizeLimit}`,
-            );
-        }
-        if (!mimeAllowed(contentType, this.rules.allowedMimeTypes)) {
-            throw new StorageError(
-                `${objectPath} is ${contentType}; bucket ${this.rules.name} accepts only ${this.rules.allowedMimeTypes.join(", ")}`,
-            );
-        }
-        const file = this.objectFile(objectPath);
-        await fs.mkdir(path.dirname(file), { recursive: true });
-        await fs.writeFile(file, bytes);
-        const meta = this.metaFile(objectPath);
-        await fs.mkdir(path.dirname(meta), { recursive: true });
-        await fs.writeFile(meta, JSON.stringify({ contentType, size: bytes.length }));
+        this.admit(bytes.length, contentType);
+        const previous = await this.info(objectPath).catch(() => undefined);
+        if (previous && !opts.upsert) throw new StorageError("The resource already exists", "ResourceAlreadyExists");
+        const now = new Date().toISOString();
+        const info: ObjectInfo = {
+            id: previous?.id ?? randomUUID(),
+            name: objectPath,
+            contentType,
+            size: bytes.length,
+            cacheControl: opts.cacheControl ?? "no-cache",
+            eTag: `"${createHash("md5").update(bytes).digest("hex")}"`,
+            metadata: opts.metadata ?? {},
+            createdAt: previous?.createdAt ?? now,
+            updatedAt: now,
+        };
+        await write(this.objectFile(objectPath), bytes);
+        await write(this.metaFile(objectPath), JSON.stringify(info));
+        return info;
     }
 
-    async download(objectPath: string): Promise<{ data: Buffer; contentType: string }> {
-        const data = await fs.readFile(this.objectFile(objectPath));
-        const meta = JSON.parse(await fs.readFile(this.metaFile(objectPath), "utf8")) as { contentType: string };
-        return { data, contentType: meta.contentType };
+    async info(objectPath: string): Promise<ObjectInfo> {
+        try {
+            const stored = JSON.parse(await fs.readFile(this.metaFile(objectPath), "utf8")) as Partial<ObjectInfo>;
+            const stat = await fs.stat(this.objectFile(objectPath));
+            const at = stat.mtime.toISOString();
+            // Objects written by older versions kept only the type and size.
+            return { id: "", cacheControl: "no-cache", eTag: "", metadata: {}, createdAt: at, updatedAt: at, ...stored, name: objectPath } as ObjectInfo;
+        } catch (err) {
+            if (err instanceof StorageError) throw err;
+            throw new StorageError("Object not found", "NoSuchKey");
+        }
     }
 
-    /** Object paths in the bucket, sorted. */
+    async download(objectPath: string): Promise<{ data: Buffer; contentType: string; info: ObjectInfo }> {
+        const info = await this.info(objectPath);
+        return { data: await fs.readFile(this.objectFile(objectPath)), contentType: info.contentType, info };
+    }
+
+    /** Every object path in the bucket, sorted. */
     async list(): Promise<string[]> {
         const root = path.join(this.dir, "objects");
         const entries = await fs.readdir(root, { recursive: true, withFileTypes: true });
@@ -60,9 +121,50 @@ export class BucketClient {
             .sort();
     }
 
-    async remove(objectPath: string): Promise<void> {
-        await fs.rm(this.objectFile(objectPath), { force: true });
-        await fs.rm(this.metaFile(objectPath), { force: true });
+    /** The folder `prefix`'s entries, as Supabase lists them: folders first, then objects, each sorted. */
+    async listFolder(prefix: string, opts: ListOptions = {}): Promise<Listed[]> {
+        const folder = prefix.replace(/^\/+|\/+$/g, "");
+        const dir = folder ? this.objectFile(folder) : path.join(this.dir, "objects");
+        const entries = await fs.readdir(dir, { withFileTypes: true }).catch(() => []);
+        const search = (opts.search ?? "").toLowerCase();
+        const chosen = entries.filter((e) => e.name.toLowerCase().startsWith(search));
+        const folders: Listed[] = chosen.filter((e) => e.isDirectory()).map((e) => ({ name: e.name }));
+        const objects: Listed[] = [];
+        for (const e of chosen.filter((x) => x.isFile())) {
+            objects.push({ name: e.name, info: await this.info(folder ? `${folder}/${e.name}` : e.name) });
+        }
+        const column = opts.sortBy?.column ?? "name";
+        const key = (l: Listed) => (column === "created_at" ? l.info?.createdAt : column === "updated_at" ? l.info?.updatedAt : l.name) ?? "";
+        const order = opts.sortBy?.order?.toLowerCase() === "desc" ? -1 : 1;
+        const sort = (a: Listed, b: Listed) => (key(a) < key(b) ? -order : key(a) > key(b) ? order : 0);
+        const offset = opts.offset ?? 0;
+        return [...folders.sort(sort), ...objects.sort(sort)].slice(offset, offset + (opts.limit ?? 100));
+    }
+
+    /** Removes the objects named; those that are not there are skipped. Returns those removed. */
+    async remove(objectPaths: readonly string[]): Promise<ObjectInfo[]> {
+        const removed: ObjectInfo[] = [];
+        for (const objectPath of objectPaths) {
+            const info = await this.info(objectPath).catch(() => undefined);
+            if (!info) continue;
+            await fs.rm(this.objectFile(objectPath), { force: true });
+            await fs.rm(this.metaFile(objectPath), { force: true });
+            await removeEmptyParents(path.dirname(this.objectFile(objectPath)), path.join(this.dir, "objects"));
+            removed.push(info);
+        }
+        return removed;
+    }
+
+    /** Copies an object to `to` in `target` (this bucket by default); an existing one is not replaced. */
+    async copy(from: string, to: string, target: BucketClient = this): Promise<ObjectInfo> {
+        const { data, info } = await this.download(from);
+        return target.upload(to, data, info.contentType, { cacheControl: info.cacheControl, metadata: info.metadata });
+    }
+
+    async move(from: string, to: string, target: BucketClient = this): Promise<ObjectInfo> {
+        const moved = await this.copy(from, to, target);
+        await this.remove([from]);
+        return moved;
     }
 
     private objectFile(objectPath: string): string {
@@ -76,13 +178,27 @@ export class BucketClient {
     private inside(area: string, objectPath: string): string {
         const root = path.join(this.dir, area);
         const file = path.resolve(root, objectPath);
-        if (!file.startsWith(root + path.sep)) throw new StorageError(`${objectPath} is not a path inside the bucket`);
+        if (!file.startsWith(root + path.sep)) throw new StorageError(`Invalid key: ${objectPath}`, "InvalidKey");
         return file;
+    }
+}
+
+async function write(file: string, data: Buffer | string): Promise<void> {
+    await fs.mkdir(path.dirname(file), { recursive: true });
+    await fs.writeFile(file, data);
+}
+
+/** Supabase has no folders, only prefixes: a folder goes with its last object. */
+async function removeEmptyParents(dir: string, root: string): Promise<void> {
+    for (let d = dir; d.startsWith(root + path.sep); d = path.dirname(d)) {
+        if ((await fs.readdir(d).catch(() => ["?"])).length > 0) return;
+        await fs.rmdir(d).catch(() => undefined);
     }
 }
 
 export function mimeAllowed(contentType: string, allowed: readonly string[]): boolean {
     if (allowed.length === 0) return true;
-    const [type] = contentType.split("/");
-    return allowed.some((a) => a === contentType || a === `${type}/*`);
+    const [type] = contentType.split(";")[0].trim().split("/");
+    const bare = contentType.split(";")[0].trim();
+    return allowed.some((a) => a === bare || a === `${type}/*`);
 }
