@@ -1,5 +1,7 @@
 /**
- * A local deployment's links, made real: for a linked DatabaseSchema, a
+ * A local deployment's links, made real. For a linked bucket, subscription
+ * or user: the stack's gateway (its URL and keys, derived anew at each start,
+ * never stored). For a linked DatabaseSchema, a
  * login role of the app's own in the stack's Postgres, with privileges on
  * that schema's tables and sequences and nothing else (not superuser, no
  * other schema, no `flow_nexus` table, no DDL: the schema's migrations own
@@ -9,7 +11,8 @@
  */
 import { createHmac } from "crypto";
 import type { Client } from "pg";
-import { linkedResources, LinkRef, RESOURCES_ENV } from "../runtime/links";
+import { ensureGateway } from "../runtime/gateway";
+import { linkedResources, LinkRef, RESOURCES_ENV, supabaseLinks } from "../runtime/links";
 import { withDatabase } from "../runtime/postgres";
 import { DATABASE, ensurePostgres } from "../runtime/postgres-server";
 
@@ -74,13 +77,24 @@ export async function dropLinkRole(dataDir: string, deploymentId: string): Promi
     });
 }
 
-/** The environment the links give the app: FLOW_NEXUS_RESOURCES always, DATABASE_URL for a linked schema. */
+/**
+ * The environment the links give the app: FLOW_NEXUS_RESOURCES always,
+ * DATABASE_URL for a linked schema, the stack's gateway and keys for a
+ * linked bucket, subscription or user (the service-role key when asked).
+ */
 export async function linkEnv(dataDir: string, deploymentId: string, links: readonly LinkRef[]): Promise<Record<string, string>> {
     const env: Record<string, string> = { [RESOURCES_ENV]: JSON.stringify(linkedResources(links)) };
     if (links.some((l) => l.type === "DatabaseSchema")) {
         const { port, password } = await ensurePostgres(dataDir);
         const role = roleOf(deploymentId);
         env.DATABASE_URL = `postgresql://${role}:${encodeURIComponent(passwordOf(password, role))}@127.0.0.1:${port}/${DATABASE}`;
+    }
+    const supabase = supabaseLinks(links);
+    if (supabase.linked) {
+        const gateway = await ensureGateway(dataDir);
+        env.SUPABASE_URL = gateway.url;
+        env.SUPABASE_ANON_KEY = gateway.anonKey;
+        if (supabase.serviceRole) env.SUPABASE_SERVICE_ROLE_KEY = gateway.serviceRoleKey;
     }
     return env;
 }

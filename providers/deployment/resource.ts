@@ -70,6 +70,15 @@ export interface Linkable {
 }
 
 /**
+ * A link that also gives the app SUPABASE_SERVICE_ROLE_KEY, which bypasses
+ * every access rule of storage, auth and realtime: for a server-side app
+ * that needs it (`links: [withServiceRole(bucket)]`), never for a page.
+ */
+export function withServiceRole(resource: Linkable): Linkable {
+    return { link: resource.link.apply((link) => ({ ...link, serviceRole: true })) };
+}
+
+/**
  * The arguments of a {@link Deployment}: its inputs (see ./schema), the
  * lineage tags set for it; the source hash is computed; `links` takes the
  * resources themselves.

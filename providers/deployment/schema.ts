@@ -1,7 +1,7 @@
 /** What a deployment is: every input with its type, bounds, default and replace rule, written once. */
 import type { Backend } from "../runtime/crud";
 import { FETCH_BLOCKED_PORTS } from "../runtime/http";
-import { linkSchema } from "../runtime/links";
+import { LINKED_ENV, linkSchema } from "../runtime/links";
 import { backendRef, billingRef, envNames, field, list, oneOf, optionsOf, tags, text, wholeNumber, z } from "../runtime/schema";
 
 /** The apps shipped in the repo's `templates/` folder. */
@@ -22,8 +22,6 @@ const source = z
 
 const command = text({ maxLength: 4096 });
 
-/** What links set in the app's environment; `env` may not. */
-export const LINKED_ENV = ["DATABASE_URL", "FLOW_NEXUS_RESOURCES"] as const;
 
 export const schema = z.object({
     sandboxId: field(text({ maxLength: 128 }), { description: "The sandbox the app runs in; another sandbox is another deployment.", replaces: true }),
@@ -34,7 +32,7 @@ export const schema = z.object({
         envNames()
             .refine((env) => !Object.prototype.hasOwnProperty.call(env, "PORT"), { error: "must not set PORT: the port input sets it" })
             .refine((env) => !LINKED_ENV.some((k) => Object.prototype.hasOwnProperty.call(env, k)), {
-                error: `must not set ${"DATABASE_URL or FLOW_NEXUS_RESOURCES"}: links set them`,
+                error: `must not set ${LINKED_ENV.join(", ")}: links set them`,
             })
             .default({}),
         { description: "Environment variables of the app (and of its install command), over the sandbox's envs." },
@@ -61,7 +59,7 @@ export const schema = z.object({
             .default([]),
         {
             description:
-                "The platform resources the app may use: it gets FLOW_NEXUS_RESOURCES (their names and attributes) and, for a linked schema, DATABASE_URL of a role of its own.",
+                "The platform resources the app may use: it gets FLOW_NEXUS_RESOURCES (their names and attributes); for a linked schema, DATABASE_URL of a role of its own; for a linked bucket, subscription or user, SUPABASE_URL and SUPABASE_ANON_KEY (SUPABASE_SERVICE_ROLE_KEY when a link asks for it).",
         },
     ),
     healthTimeoutSeconds: field(wholeNumber(5, 600, " seconds").default(60), { description: "How long the app has to become ready after it starts." }),

@@ -11,6 +11,7 @@ import { randomBytes } from "crypto";
 import type { Client } from "pg";
 import { migratePlatform } from "../runtime/platform-tables";
 import { transaction, withDatabase } from "../runtime/postgres";
+import { ensureGateway } from "../runtime/gateway";
 import { databaseDown } from "../runtime/postgres-server";
 import type { Inputs, Outputs, SubscriptionBackend } from "./schema";
 
@@ -64,6 +65,8 @@ async function save(client: Client, id: string, inputs: Inputs): Promise<Outputs
          on conflict (id) do update set events = excluded.events, filter = excluded.filter, urn = excluded.urn`,
         [id, inputs.table, inputs.events, inputs.filter ?? null, inputs.tags["flow-nexus:urn"]],
     );
+    // Locally the stack's gateway delivers the changes (gateway/realtime.ts); on the cloud, Supabase Realtime.
+    if (inputs.backend.kind === "local") await ensureGateway(inputs.backend.dataDir!);
     return { ...inputs, subscriptionId: id, active: await inPublication(client, inputs.table) };
 }
 

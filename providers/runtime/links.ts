@@ -4,20 +4,24 @@
  * RealtimeSubscription, PlatformUser) offers a `link` output, its plain
  * attributes; a Deployment's `links` input is a list of them, and its app
  * receives `FLOW_NEXUS_RESOURCES` (those attributes, as JSON, by resource
- * name) and, for a linked schema, `DATABASE_URL` of a role of its own.
+ * name); for a linked schema, `DATABASE_URL` of a role of its own; for a
+ * linked bucket, subscription or user, `SUPABASE_URL` and `SUPABASE_ANON_KEY`
+ * (and `SUPABASE_SERVICE_ROLE_KEY` when a link asks for it).
  */
 import { flag, strictObject, text, z } from "./schema";
 
 const name = text({ maxLength: 200 });
+/** Whether the app also gets the service-role key (it bypasses every access rule): only when the link asks. */
+const serviceRole = flag().optional();
 
 /** One linked resource's plain attributes; no secret is ever one of them. */
 export const linkSchema = z.discriminatedUnion(
     "type",
     [
-        strictObject({ type: z.literal("DatabaseSchema"), name, schema: text() }),
-        strictObject({ type: z.literal("StorageBucket"), name, bucket: text(), public: flag() }),
-        strictObject({ type: z.literal("RealtimeSubscription"), name, table: text() }),
-        strictObject({ type: z.literal("PlatformUser"), name, userId: text(), email: text() }),
+        strictObject({ type: z.literal("DatabaseSchema"), name, schema: text(), serviceRole }),
+        strictObject({ type: z.literal("StorageBucket"), name, bucket: text(), public: flag(), serviceRole }),
+        strictObject({ type: z.literal("RealtimeSubscription"), name, table: text(), serviceRole }),
+        strictObject({ type: z.literal("PlatformUser"), name, userId: text(), email: text(), serviceRole }),
     ],
     { error: (iss) => `must be a link of a DatabaseSchema, StorageBucket, RealtimeSubscription or PlatformUser (got ${JSON.stringify(iss.input)})` },
 );
@@ -25,9 +29,18 @@ export const linkSchema = z.discriminatedUnion(
 export type LinkRef = z.output<typeof linkSchema>;
 
 /** What `FLOW_NEXUS_RESOURCES` holds: each linked resource by its name, with its type and attributes. */
-export function linkedResources(links: readonly LinkRef[]): Record<string, Omit<LinkRef, "name">> {
-    return Object.fromEntries(links.map(({ name: key, ...attributes }) => [key, attributes]));
+export function linkedResources(links: readonly LinkRef[]): Record<string, Omit<LinkRef, "name" | "serviceRole">> {
+    return Object.fromEntries(links.map(({ name: key, serviceRole: _asked, ...attributes }) => [key, attributes]));
 }
+
+/** The links served by Supabase's APIs (storage, realtime, auth): they give the app SUPABASE_URL and its keys. */
+export function supabaseLinks(links: readonly LinkRef[]): { linked: boolean; serviceRole: boolean } {
+    const served = links.filter((l) => l.type !== "DatabaseSchema");
+    return { linked: served.length > 0, serviceRole: links.some((l) => l.serviceRole === true) };
+}
+
+/** The environment variables links set; an app's own `env` may not. */
+export const LINKED_ENV = ["DATABASE_URL", "FLOW_NEXUS_RESOURCES", "SUPABASE_URL", "SUPABASE_ANON_KEY", "SUPABASE_SERVICE_ROLE_KEY"] as const;
 
 /** The environment variable that names the linked resources. */
 export const RESOURCES_ENV = "FLOW_NEXUS_RESOURCES";

@@ -1,18 +1,19 @@
 /**
  * The local StorageBucket backend: a bucket is a folder under the stack's
  * data folder, its rules in `bucket.json`, its objects under `objects/`.
- * The rules are enforced by the storage client (./client), which is what
- * applications and tools use to read and write objects.
+ * Apps reach it through the stack's gateway (gateway/storage.ts), which
+ * serves Supabase's Storage API over it: its `url` is the gateway's, in the
+ * shape a Supabase project's bucket URL has.
  */
 import { promises as fs } from "fs";
 import * as path from "path";
-import { pathToFileURL } from "url";
+import { ensureGateway } from "../runtime/gateway";
 import type { BucketBackend, Inputs, Outputs } from "./schema";
 import { bucketDir, countObjects, readRules, writeRules } from "./layout";
 
-function outputs(inputs: Inputs): Outputs {
-    const dir = bucketDir(inputs.backend.dataDir!, inputs.name);
-    return { ...inputs, bucketId: inputs.name, url: pathToFileURL(path.join(dir, "objects")).href };
+async function outputs(inputs: Inputs): Promise<Outputs> {
+    const { url } = await ensureGateway(inputs.backend.dataDir!);
+    return { ...inputs, bucketId: inputs.name, url: `${url}/storage/v1/object/${inputs.public ? "public/" : ""}${inputs.name}` };
 }
 
 export const backend: BucketBackend = {
@@ -31,7 +32,7 @@ export const backend: BucketBackend = {
 
     async read(_id, state) {
         const rules = await readRules(bucketDir(state.backend.dataDir!, state.name));
-        return rules ? outputs({ ...state, ...rules }) : undefined;
+        return rules ? await outputs({ ...state, ...rules }) : undefined;
     },
 
     async update(_id, _olds, news) {

@@ -5,6 +5,7 @@
 import type { Client } from "pg";
 import { migratePlatform } from "../runtime/platform-tables";
 import { withDatabase } from "../runtime/postgres";
+import { ensureGateway } from "../runtime/gateway";
 import { databaseDown } from "../runtime/postgres-server";
 import { hashPassword, verifyPassword } from "./password";
 import type { Inputs, Outputs, Profile, UserBackend } from "./schema";
@@ -30,6 +31,12 @@ interface Row {
     metadata: Record<string, string>;
     urn: string;
     created_at: Date;
+}
+
+/** A user signs in through the stack's gateway (gateway/auth.ts): it runs while the user exists. */
+async function signInServed<T>(inputs: Inputs, result: T): Promise<T> {
+    await ensureGateway(dataDir(inputs));
+    return result;
 }
 
 function outputs(inputs: Inputs, row: Row): Outputs {
@@ -75,7 +82,7 @@ export const backend: UserBackend = {
                  values ($1, $2, $3, $4, $5) returning *`,
                 [inputs.email, await hashPassword(inputs.password), inputs.fullName ?? null, inputs.metadata, inputs.tags["flow-nexus:urn"]],
             );
-            return outputs(inputs, rows[0]);
+            return signInServed(inputs, outputs(inputs, rows[0]));
         });
     },
 
@@ -101,7 +108,7 @@ export const backend: UserBackend = {
                 [id, passwordHash ?? null, news.fullName ?? null, news.metadata, news.tags["flow-nexus:urn"]],
             );
             if (!rows[0]) throw new Error(`user ${id} (${news.email}) no longer exists: run pulumi refresh, then up`);
-            return outputs(news, rows[0]);
+            return signInServed(news, outputs(news, rows[0]));
         });
     },
 

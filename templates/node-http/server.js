@@ -9,7 +9,7 @@ const host = process.env.HOST || "127.0.0.1";
 const message = process.env.APP_MESSAGE || "Hello from flow-nexus";
 const startedAt = new Date().toISOString();
 
-/** What the Deployment's links gave this app: the linked resources, and whether a database role is ours. */
+/** What the Deployment's links gave this app: the linked resources, the API URL, and which secrets are set (never their values). */
 function links() {
     let resources = {};
     try {
@@ -17,7 +17,14 @@ function links() {
     } catch {
         resources = { error: "FLOW_NEXUS_RESOURCES is not JSON" };
     }
-    return { resources, databaseUrl: process.env.DATABASE_URL ? "set" : "not set" };
+    const set = (name) => (process.env[name] ? "set" : "not set");
+    return {
+        resources,
+        databaseUrl: set("DATABASE_URL"),
+        supabaseUrl: process.env.SUPABASE_URL || "not set",
+        supabaseAnonKey: set("SUPABASE_ANON_KEY"),
+        supabaseServiceRoleKey: set("SUPABASE_SERVICE_ROLE_KEY"),
+    };
 }
 
 function escapeHtml(text) {

@@ -5,12 +5,16 @@
  */
 import { strict as assert } from "assert";
 import { readFileSync } from "fs";
+import { createClient } from "@supabase/supabase-js";
 import { Client } from "pg";
+import WebSocket from "ws";
 import { readDeployment } from "../../providers/deployment/record";
 import { Outputs, provider } from "../../providers/deployment/resource";
+import { ensureGateway } from "../../providers/runtime/gateway";
 import { withDatabase } from "../../providers/runtime/postgres";
 import { Outputs as SandboxOutputs, provider as sandboxProvider } from "../../providers/sandbox/resource";
 import { provider as schemaProvider } from "../../providers/schema/resource";
+import { provider as bucketProvider } from "../../providers/storage/resource";
 import { asEngine, removeStackData, tempDataDir, testTags } from "../support";
 
 const { linked } = require("../../runtime") as typeof import("../../runtime");
@@ -18,6 +22,7 @@ const { linked } = require("../../runtime") as typeof import("../../runtime");
 const deployments = asEngine(provider);
 const sandboxes = asEngine(sandboxProvider);
 const schemas = asEngine(schemaProvider);
+const buckets = asEngine(bucketProvider);
 
 /** The environment of a running process, as the kernel has it. */
 function environOf(pid: number): Record<string, string> {
@@ -53,6 +58,8 @@ describe("providers: links (local)", function () {
         sandbox = (await sandboxes.create(inputs)).outs;
         await schema("notes", "create table notes (id serial primary key, body text not null)");
         await schema("other", "create table secrets (id int primary key, value text)");
+        const bucket = await buckets.check({}, { name: "app-files", backend: { kind: "local", dataDir }, tags: testTags("StorageBucket", "app-files") });
+        await buckets.create(bucket.inputs);
     });
 
     after(async function () {
@@ -89,9 +96,20 @@ describe("providers: links (local)", function () {
         assert.throws(() => linked("RealtimeSubscription", env), /RealtimeSubscription is not linked to this app \(linked: notes-db \(DatabaseSchema\), files \(StorageBucket\)\)/);
         assert.match(env.DATABASE_URL, new RegExp(`^postgresql://app_${app.deploymentId.replace(/-/g, "_")}:[^@]+@127\\.0\\.0\\.1:\\d+/flownexus$`));
         assert.ok(!JSON.stringify(app).includes(new URL(env.DATABASE_URL).password), "the role's password is not in the state");
+        const gateway = await ensureGateway(dataDir);
+        assert.equal(env.SUPABASE_URL, gateway.url, "a linked bucket gives the stack's gateway");
+        assert.equal(env.SUPABASE_ANON_KEY, gateway.anonKey);
+        assert.equal(env.SUPABASE_SERVICE_ROLE_KEY, undefined, "no service-role key unless a link asks for it");
         const shown = await (await fetch(`${app.url}/links`)).json();
-        assert.deepEqual(shown, { resources: JSON.parse(env.FLOW_NEXUS_RESOURCES), databaseUrl: "set" }, "the template app shows what it is linked to, never the URL");
-        assert.ok(!readFileSync(`${app.appDir}/deployment.json`, "utf8").includes(new URL(env.DATABASE_URL).password), "nor in deployment.json");
+        assert.deepEqual(
+            shown,
+            { resources: JSON.parse(env.FLOW_NEXUS_RESOURCES), databaseUrl: "set", supabaseUrl: gateway.url, supabaseAnonKey: "set", supabaseServiceRoleKey: "not set" },
+            "the template app shows what it is linked to, never a secret",
+        );
+        const stored = readFileSync(`${app.appDir}/deployment.json`, "utf8");
+        for (const secret of [new URL(env.DATABASE_URL).password, env.SUPABASE_ANON_KEY]) {
+            assert.ok(!stored.includes(secret) && !JSON.stringify(app).includes(secret), "no secret in deployment.json or the state");
+        }
     });
 
     it("with DATABASE_URL the app reads and writes its schema, and nothing else", async function () {
@@ -108,6 +126,18 @@ describe("providers: links (local)", function () {
         } finally {
             await client.end();
         }
+    });
+
+    it("a link that asks for it gives the service-role key, and the keys work with supabase-js", async function () {
+        const { inputs } = await deployments.check(app, { ...app, links: [app.links[0], { ...app.links[1], serviceRole: true }] });
+        app = (await deployments.update(app.deploymentId, app, inputs)).outs;
+        const linkedEnv = environOf((await readDeployment(app.appDir))!.process!.pid);
+        assert.equal(linkedEnv.SUPABASE_SERVICE_ROLE_KEY, (await ensureGateway(dataDir)).serviceRoleKey);
+        assert.ok(!JSON.stringify(app).includes(linkedEnv.SUPABASE_SERVICE_ROLE_KEY), "the key is not in the state");
+        const service = createClient(linkedEnv.SUPABASE_URL, linkedEnv.SUPABASE_SERVICE_ROLE_KEY, { auth: { persistSession: false }, realtime: { transport: WebSocket as never } });
+        const { data, error } = await service.storage.getBucket("app-files");
+        assert.equal(error, null);
+        assert.equal(data?.public, false);
     });
 
     it("delete drops the role", async function () {
