@@ -23,6 +23,9 @@ function log(message: string): void {
 }
 
 async function main(dataDir: string, port: number): Promise<void> {
+    const cluster = path.join(databaseDir(dataDir), "instance.json");
+    // Started for a stack being destroyed: never make it a new database.
+    if (!existsSync(cluster)) throw new Error(`the stack has no database (${cluster}): nothing to serve`);
     const instance = await ensurePostgres(dataDir);
     const setup = await connect(instance);
     try {
@@ -81,7 +84,6 @@ async function main(dataDir: string, port: number): Promise<void> {
     process.on("SIGTERM", () => void stop("SIGTERM"));
     process.on("SIGINT", () => void stop("SIGINT"));
     // The stack was destroyed (its cluster removed): nothing is left to serve.
-    const cluster = path.join(databaseDir(dataDir), "instance.json");
     setInterval(() => {
         if (!existsSync(cluster)) void stop("the stack's database is gone");
     }, 2000).unref();

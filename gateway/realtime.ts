@@ -12,6 +12,7 @@ import type { IncomingMessage } from "http";
 import type { Duplex } from "stream";
 import { WebSocket, WebSocketServer } from "ws";
 import { verifyJwt } from "../providers/runtime/jwt";
+import { PROBE_SCHEMA, PROBE_TABLE } from "../providers/runtime/realtime-probe";
 import type { Change, ChangeFeed } from "./changes";
 import { passes } from "./filter";
 import type { Context } from "./http";
@@ -34,6 +35,8 @@ interface Subscription {
     events: string[];
     filter: string | null;
 }
+
+const isProbe = (t: { schema: string; table: string }) => t.schema === PROBE_SCHEMA && t.table === PROBE_TABLE;
 
 type Frame = { joinRef: string | null; ref: string | null; topic: string; event: string; payload: Record<string, unknown> };
 
@@ -108,8 +111,10 @@ class Connection {
         const asked = config.postgres_changes ?? [];
         const bindings: Binding[] = [];
         for (const b of asked) {
-            const subs = await this.subscriptions(b.schema, b.table);
-            if (subs.length === 0) {
+            if (isProbe(b)) {
+                // The platform's own round trip (providers/runtime/realtime-probe), for the service role only.
+                if (verified.claims.role !== "service_role") return this.reply(frame, "error", { reason: `${PROBE_SCHEMA}.${PROBE_TABLE} is the platform's own` });
+            } else if ((await this.subscriptions(b.schema, b.table)).length === 0) {
                 return this.reply(frame, "error", {
                     reason: `${b.schema}.${b.table} has no RealtimeSubscription: create one for the table to receive its changes`,
                 });
@@ -156,7 +161,7 @@ export function realtimeServer(ctx: Context, feed: ChangeFeed): { upgrade(req: I
         if (connections.size === 0) return;
         const subs = await subscriptions(change.schema, change.table);
         const row = change.record ?? change.old_record;
-        const admitted = subs.some((s) => (s.events.includes("*") || s.events.includes(change.type)) && passes(s.filter, row));
+        const admitted = isProbe(change) || subs.some((s) => (s.events.includes("*") || s.events.includes(change.type)) && passes(s.filter, row));
         if (admitted) for (const c of connections) c.deliver(change);
     };
     // Changes go out in commit order: each waits for the one before.

@@ -1,7 +1,8 @@
 /**
  * Live health of a local stack's services, from its data folder: the
- * database's port, the sandbox's supervisor, the bucket's folder, the rows
- * the schema, realtime and monitor keep, the ledger, and a real GET of the
+ * database's port, the gateway's process, the sandbox's supervisor, the
+ * bucket's folder, the rows the schema, realtime and monitor keep, the
+ * ledger, a realtime round trip through the gateway, and a real GET of the
  * app's health endpoint. Nothing here starts anything: a database that is
  * not running is reported down, not started (the next `up`, or a billing
  * command, starts it on demand).
@@ -12,7 +13,9 @@ import { balanceOf, ensureLedger, monthOf } from "../../providers/billing/ledger
 import { paymentsIn } from "../../providers/billing/payments";
 import { readPolicy } from "../../providers/billing/policy";
 import { spentUsdCents } from "../../providers/billing/refill";
+import { gatewayKeys, gatewayProcess, gatewayWanted } from "../../providers/runtime/gateway";
 import { probe } from "../../providers/runtime/http";
+import { PROBE_SCHEMA, PROBE_TABLE, realtimeRoundTrip } from "../../providers/runtime/realtime-probe";
 import { readJson } from "../../providers/runtime/files";
 import { withDatabase } from "../../providers/runtime/postgres";
 import { databaseDir } from "../../providers/runtime/stack-data";
@@ -65,7 +68,27 @@ async function schema(client: Client, o: StackOutputs): Promise<ServiceCheck> {
     return check("schema", 2, "up", `${name} at ${o.schema?.version} (${recorded} migration${recorded === 1 ? "" : "s"})`);
 }
 
-async function realtime(client: Client, o: StackOutputs): Promise<ServiceCheck> {
+/** The stack's gateway (storage, auth and realtime APIs): its process, and an answer on its port. */
+async function gateway(dataDir: string): Promise<ServiceCheck> {
+    if (!(await gatewayWanted(dataDir))) return check("gateway", undefined, "unknown", "the stack has no gateway (no bucket, user or subscription yet)");
+    const running = await gatewayProcess(dataDir);
+    if (!running) return check("gateway", undefined, "down", "the gateway is not running; the monitor's watchdog, or the next pulumi up, starts it again");
+    const answer = await probe(`${running.url}/health`, PROBE_TIMEOUT_MS);
+    if (answer.statusCode !== 200) return check("gateway", undefined, "unhealthy", `GET ${running.url}/health: ${answer.statusCode ?? answer.error}`);
+    return check("gateway", undefined, "up", `${running.url} (pid ${running.process.pid}): storage, auth and realtime`);
+}
+
+/** Realtime proved by a round trip through the gateway: a probe row's INSERT comes back over a WebSocket. */
+async function roundTrip(dataDir: string, client: Client): Promise<string> {
+    const running = await gatewayProcess(dataDir);
+    if (!running) return "no round trip: the gateway is not running";
+    const trip = await realtimeRoundTrip(running.url, (await gatewayKeys(dataDir)).serviceRoleKey, async (id) => {
+        await client.query(`insert into ${PROBE_SCHEMA}.${PROBE_TABLE} (id) values ($1)`, [id]);
+    });
+    return trip.ok ? `a change round trip in ${trip.ms} ms` : `no round trip: ${trip.error}`;
+}
+
+async function realtime(dataDir: string, client: Client, o: StackOutputs): Promise<ServiceCheck> {
     if (!o.subscriptionId) return missing("realtime", 2, "subscriptionId");
     if (!(await tableExists(client, "flow_nexus.realtime_subscriptions"))) return check("realtime", 2, "down", "no subscriptions recorded");
     const { rows } = await client.query<{ table_name: string; published: boolean }>(
@@ -77,9 +100,9 @@ async function realtime(client: Client, o: StackOutputs): Promise<ServiceCheck> 
         [o.subscriptionId],
     );
     if (!rows[0]) return check("realtime", 2, "down", `subscription ${o.subscriptionId} is gone`);
-    return rows[0].published
-        ? check("realtime", 2, "up", `${rows[0].table_name} in the supabase_realtime publication`)
-        : check("realtime", 2, "unhealthy", `${rows[0].table_name} is not in the supabase_realtime publication`);
+    if (!rows[0].published) return check("realtime", 2, "unhealthy", `${rows[0].table_name} is not in the supabase_realtime publication`);
+    const trip = await roundTrip(dataDir, client);
+    return check("realtime", 2, trip.startsWith("no") ? "down" : "up", `${rows[0].table_name} in the supabase_realtime publication; ${trip}`);
 }
 
 async function monitor(client: Client, o: StackOutputs): Promise<ServiceCheck> {
@@ -161,7 +184,7 @@ async function databaseChecks(dataDir: string, o: StackOutputs, up: boolean): Pr
     const checks = [
         { service: "auth", phase: 1, run: auth },
         { service: "schema", phase: 2, run: schema },
-        { service: "realtime", phase: 2, run: realtime },
+        { service: "realtime", phase: 2, run: (client: Client, outputs: StackOutputs) => realtime(dataDir, client, outputs) },
         { service: "monitor", phase: 4, run: monitor },
         { service: "billing", phase: 5, run: billing },
     ];
@@ -179,13 +202,14 @@ async function databaseChecks(dataDir: string, o: StackOutputs, up: boolean): Pr
 /** Every service of a local stack, checked now, in phase order. */
 export async function localHealth(dataDir: string, outputs: StackOutputs): Promise<ServiceCheck[]> {
     const db = await database(dataDir);
-    const [fromDatabase, box, bucket, web] = await Promise.all([
+    const [fromDatabase, box, bucket, web, api] = await Promise.all([
         databaseChecks(dataDir, outputs, db.health === "up"),
         sandbox(dataDir, outputs),
         storage(dataDir, outputs),
         app(outputs),
+        gateway(dataDir),
     ]);
-    const all = [db, ...fromDatabase, box, bucket, web];
-    const order = ["database", "auth", "sandbox", "storage", "schema", "realtime", "app", "monitor", "billing"];
+    const all = [db, api, ...fromDatabase, box, bucket, web];
+    const order = ["database", "gateway", "auth", "sandbox", "storage", "schema", "realtime", "app", "monitor", "billing"];
     return all.sort((a, b) => order.indexOf(a.service) - order.indexOf(b.service));
 }

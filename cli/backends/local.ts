@@ -11,10 +11,12 @@ import { runRefill } from "../../providers/billing/refill";
 import { deploymentDir, readDeployment } from "../../providers/deployment/api";
 import { monitorDir } from "../../providers/monitor/local";
 import { readAuditLog } from "../../providers/runtime/audit";
+import { gatewayLog, gatewayWanted } from "../../providers/runtime/gateway";
 import { readSandbox } from "../../providers/sandbox/record";
 import { CliError, ExitCode } from "../errors";
 import { requireOutput, StackOutputs } from "../outputs";
 import { localHealth, readBalance } from "./local-health";
+import { tailLocalChanges } from "./local-realtime";
 import type { LogSource, PlatformBackend } from "./types";
 
 /** The local backend of the stack whose data folder is `dataDir`. */
@@ -37,8 +39,11 @@ export function localBackend(dataDir: string, stack: string): PlatformBackend {
             const sources: LogSource[] = [{ name: "app", file: record.logFile }];
             const monitorId = outputs.monitoring?.monitorId;
             if (monitorId) sources.push({ name: "watchdog", file: path.join(monitorDir(dataDir, monitorId), "watchdog.log") });
+            if (await gatewayWanted(dataDir)) sources.push({ name: "gateway", file: gatewayLog(dataDir) });
             return sources;
         },
+
+        tailChanges: (subscriptionId, onChange) => tailLocalChanges(dataDir, subscriptionId, onChange),
 
         async auditLog() {
             return readAuditLog(dataDir);

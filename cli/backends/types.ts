@@ -26,7 +26,7 @@ export interface ServiceCheck {
 
 /** A log the platform writes. */
 export interface LogSource {
-    /** `app` (the deployed app's output) or `watchdog` (the monitor's). */
+    /** `app` (the deployed app's output), `watchdog` (the monitor's) or `gateway` (the stack's Supabase APIs). */
     name: string;
     file: string;
 }
@@ -58,6 +58,22 @@ export interface UsageReport {
     debits: LedgerEntry[];
 }
 
+/** One change of the stack's realtime subscription, as it arrived. */
+export interface ChangeEvent {
+    at: string;
+    type: string;
+    table: string;
+    new: Record<string, unknown>;
+    old: Record<string, unknown>;
+}
+
+/** A running tail of the subscription's changes. */
+export interface ChangeTail {
+    table: string;
+    filter?: string;
+    stop(): Promise<void>;
+}
+
 /** The operations of one backend kind. */
 export interface PlatformBackend {
     readonly kind: BackendKind;
@@ -65,6 +81,8 @@ export interface PlatformBackend {
     health(outputs: StackOutputs): Promise<ServiceCheck[]>;
     /** The app's and the watchdog's logs. Throws (exit 4) when the app's sandbox is gone. */
     logSources(outputs: StackOutputs): Promise<LogSource[]>;
+    /** Receives the subscription's changes as an app does, until stopped. */
+    tailChanges(subscriptionId: string, onChange: (event: ChangeEvent) => void): Promise<ChangeTail>;
     /** The audit log, oldest first. */
     auditLog(): Promise<AuditRecord[]>;
     balance(account: string): Promise<BalanceReport>;

@@ -6,7 +6,8 @@ import { cleanup } from "./cleanup";
 import { docs } from "./docs";
 import { logs } from "./logs";
 import { recover } from "./recover";
+import { realtimeTail } from "./realtime";
 import { prune } from "./stacks";
 import { status } from "./status";
 
-export const COMMANDS: Command[] = [status, logs, audit, ...billing, cleanup, recover, docs, prune];
+export const COMMANDS: Command[] = [status, logs, audit, realtimeTail, ...billing, cleanup, recover, docs, prune];

@@ -1,28 +1,28 @@
-/** `flow-nexus logs [app|watchdog]`: the app's and the watchdog's logs, optionally followed. */
+/** `flow-nexus logs [app|watchdog|gateway]`: the app's, the watchdog's and the gateway's logs, optionally followed. */
 import { parseCount } from "../args";
 import type { LogSource } from "../backends";
 import type { Command } from "../context";
 import { UsageError } from "../errors";
 import { Follower, lastLines, newLines, untilInterrupted } from "../tail";
 
-const SOURCES = ["app", "watchdog"];
+const SOURCES = ["app", "watchdog", "gateway"];
 /** How often a followed log is read again. */
 const POLL_MS = 250;
 
 export const logs: Command = {
     name: "logs",
-    args: "[app|watchdog]",
-    summary: "the deployed app's log and the monitor watchdog's log (both unless one is named); --follow to keep reading",
+    args: "[app|watchdog|gateway]",
+    summary: "the deployed app's, the monitor watchdog's and the gateway's logs (all unless one is named); --follow to keep reading",
     localOnly: true,
     options: {
         follow: { type: "boolean", short: "f", description: "keep printing lines as they are written, until Ctrl-C" },
         lines: { type: "string", short: "n", value: "<n>", description: "how many of the last lines to print first (default 40)" },
     },
-    details: "With both logs, each line starts with [app] or [watchdog]. --json prints {source, file, lines}; with --follow, one {source, line} per line.",
+    details: "With several logs, each line starts with [app], [watchdog] or [gateway]. --json prints {source, file, lines}; with --follow, one {source, line} per line.",
 
     async run(ctx) {
         const only = ctx.args[0];
-        if (only !== undefined && !SOURCES.includes(only)) throw new UsageError(`flow-nexus logs takes app or watchdog (got ${only})`);
+        if (only !== undefined && !SOURCES.includes(only)) throw new UsageError(`flow-nexus logs takes app, watchdog or gateway (got ${only})`);
         const count = parseCount(ctx.string("lines") ?? "40", "--lines", 0);
         const outputs = await ctx.outputs();
         const sources = (await (await ctx.backend()).logSources(outputs)).filter((s) => only === undefined || s.name === only);

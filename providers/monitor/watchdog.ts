@@ -6,7 +6,8 @@
  * records the checks, and after `consecutiveFailures` failed checks in a row
  * restarts the target's deployment (when asked to) and POSTs an alert to
  * each webhook. A SIGHUP (the configuration changed) starts the next round
- * at once. It exits when its monitor is deleted or another watchdog claims it.
+ * at once. It also keeps the stack's gateway running. It exits when its
+ * monitor is deleted or another watchdog claims it.
  */
 import { existsSync, promises as fs } from "fs";
 import * as http from "http";
@@ -14,6 +15,7 @@ import * as https from "https";
 import * as path from "path";
 import { pathToFileURL } from "url";
 import { restartDeployment } from "../deployment/api";
+import { ensureGateway, gatewayDown } from "../runtime/gateway";
 import { probe, ProbeResult } from "../runtime/http";
 import { withDatabase } from "../runtime/postgres";
 import { processRef } from "../runtime/process";
@@ -198,6 +200,31 @@ async function round(dataDir: string, monitorId: string, config: MonitorConfig, 
     return next;
 }
 
+/** How often the stack's gateway is looked at. */
+const GATEWAY_EVERY_MS = 2000;
+
+/**
+ * Keeps the stack's gateway running: one that died (killed, crashed) is
+ * started again on its port. A timer, beside the rounds, so that a slow
+ * monitor interval does not leave the app without its APIs.
+ */
+function keepGatewayUp(dataDir: string): void {
+    const look = async () => {
+        if (!existsSync(path.join(dataDir, "postgres", "instance.json")) || !(await gatewayDown(dataDir))) return;
+        log("the stack's gateway is down: starting it again");
+        const gateway = await ensureGateway(dataDir);
+        log(`the gateway is back on ${gateway.url}`);
+    };
+    let looking = false;
+    setInterval(() => {
+        if (looking) return;
+        looking = true;
+        look()
+            .catch((err: Error) => log(`could not start the gateway: ${err.message}`))
+            .finally(() => (looking = false));
+    }, GATEWAY_EVERY_MS).unref();
+}
+
 /** Watches monitor `monitorId` of the stack in `dataDir` until it is deleted. */
 export async function watch(dataDir: string, monitorId: string): Promise<void> {
     let wake = () => {};
@@ -210,6 +237,7 @@ export async function watch(dataDir: string, monitorId: string): Promise<void> {
     }
     await fs.writeFile(readyFile(monitorDir(dataDir, monitorId)), String(process.pid));
     log(`watching monitor ${monitorId}`);
+    keepGatewayUp(dataDir);
     let counts = new Map<string, number>();
     let pruned = 0;
     for (;;) {

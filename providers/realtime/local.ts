@@ -13,6 +13,7 @@ import { migratePlatform } from "../runtime/platform-tables";
 import { transaction, withDatabase } from "../runtime/postgres";
 import { ensureGateway } from "../runtime/gateway";
 import { databaseDown } from "../runtime/postgres-server";
+import { PROBE_SCHEMA, PROBE_TABLE, realtimeRoundTrip } from "../runtime/realtime-probe";
 import type { Inputs, Outputs, SubscriptionBackend } from "./schema";
 
 const PUBLICATION = "supabase_realtime";
@@ -59,14 +60,35 @@ async function publish(client: Client, table: string): Promise<void> {
     });
 }
 
+/**
+ * Locally, whether a change really comes back through the stack's gateway:
+ * a probe row's INSERT, round trip (on the cloud, the publication is
+ * Supabase Realtime's to serve). Undefined when it does, else why not.
+ */
+async function roundTripFails(client: Client, inputs: Inputs): Promise<string | undefined> {
+    if (inputs.backend.kind !== "local") return undefined;
+    const gateway = await ensureGateway(inputs.backend.dataDir!);
+    const probe = `${PROBE_SCHEMA}.${PROBE_TABLE}`;
+    const trip = await realtimeRoundTrip(gateway.url, gateway.serviceRoleKey, async (id) => {
+        await client.query(`insert into ${probe} (id) values ($1)`, [id]);
+    });
+    await client.query(`delete from ${probe} where at < now() - interval '10 seconds'`);
+    return trip.ok ? undefined : trip.error;
+}
+
+async function active(client: Client, inputs: Inputs): Promise<boolean> {
+    return (await inPublication(client, inputs.table)) && (await roundTripFails(client, inputs)) === undefined;
+}
+
 async function save(client: Client, id: string, inputs: Inputs): Promise<Outputs> {
     await client.query(
         `insert into flow_nexus.realtime_subscriptions (id, table_name, events, filter, urn) values ($1, $2, $3, $4, $5)
          on conflict (id) do update set events = excluded.events, filter = excluded.filter, urn = excluded.urn`,
         [id, inputs.table, inputs.events, inputs.filter ?? null, inputs.tags["flow-nexus:urn"]],
     );
-    // Locally the stack's gateway delivers the changes (gateway/realtime.ts); on the cloud, Supabase Realtime.
-    if (inputs.backend.kind === "local") await ensureGateway(inputs.backend.dataDir!);
+    // Locally the stack's gateway delivers the changes (gateway/realtime.ts): a subscription it cannot serve is not made.
+    const failed = await roundTripFails(client, inputs);
+    if (failed) throw new Error(`realtime does not deliver changes: ${failed} (the gateway's log: flow-nexus logs gateway)`);
     return { ...inputs, subscriptionId: id, active: await inPublication(client, inputs.table) };
 }
 
@@ -95,7 +117,7 @@ export const backend: SubscriptionBackend = {
             );
             if (!rows[0]) return undefined;
             const { events, filter } = rows[0];
-            return { ...state, events, filter: filter ?? undefined, active: await inPublication(client, state.table) };
+            return { ...state, events, filter: filter ?? undefined, active: await active(client, state) };
         });
     },
 

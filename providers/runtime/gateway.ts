@@ -102,9 +102,10 @@ export async function gatewayProcess(dataDir: string): Promise<(Running & { url:
     return live && { ...live, url: `http://127.0.0.1:${live.port}` };
 }
 
-/** Stops the stack's gateway (when it runs) and forgets it. */
+/** Forgets the stack's gateway (so that no watchdog starts it again), then stops it when it runs. */
 export async function stopGateway(dataDir: string): Promise<void> {
     const known = await readJson<Running>(processFile(dataDir)).catch(() => undefined);
+    await fs.rm(portFile(dataDir), { force: true });
     if (known && isAlive(known.process, MARK)) {
         await terminate(
             (signal) => signalPids([known.process.pid], signal),

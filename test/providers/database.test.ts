@@ -182,7 +182,7 @@ describe("providers: RealtimeSubscription on the local backend", function () {
         ...extra,
     });
     const published = () =>
-        withDatabase(dataDir, async (c) => (await c.query("select tablename from pg_publication_tables where pubname = 'supabase_realtime'")).rows);
+        withDatabase(dataDir, async (c) => (await c.query("select tablename from pg_publication_tables where pubname = 'supabase_realtime' and schemaname <> 'flow_nexus'")).rows);
 
     before(async function () {
         dataDir = await tempDataDir();
