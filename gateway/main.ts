@@ -1,7 +1,7 @@
 /**
  * The stack's gateway process: `node gateway/main.ts <dataDir> <port>`,
  * started by providers/runtime/gateway.ts. On one loopback port it serves
- * `/storage/v1` (./storage), `/auth/v1` (./auth), `/realtime/v1/websocket`
+ * `/rest/v1` (./rest), `/storage/v1` (./storage), `/auth/v1` (./auth), `/realtime/v1/websocket`
  * (./realtime, fed by ./changes) and `/health`. It exits on SIGTERM, and by
  * itself once the stack's database is removed (the stack was destroyed).
  */
@@ -9,6 +9,7 @@ import { existsSync } from "fs";
 import * as http from "http";
 import * as path from "path";
 import { Pool } from "pg";
+import { ensureApiRoles } from "../providers/runtime/api-roles";
 import { gatewayKeys } from "../providers/runtime/gateway";
 import { migratePlatform } from "../providers/runtime/platform-tables";
 import { connect, DATABASE, databaseDir, ensurePostgres } from "../providers/runtime/postgres-server";
@@ -16,6 +17,7 @@ import { auth, SESSIONS } from "./auth";
 import { ChangeFeed } from "./changes";
 import { Context, cors, Reply, sendJson } from "./http";
 import { realtimeServer } from "./realtime";
+import { restApi } from "./rest";
 import { storage } from "./storage";
 
 function log(message: string): void {
@@ -30,6 +32,7 @@ async function main(dataDir: string, port: number): Promise<void> {
     const setup = await connect(instance);
     try {
         await setup.query("create schema if not exists flow_nexus");
+        await ensureApiRoles(setup);
         await migratePlatform(setup, "gateway", [`create extension if not exists pgcrypto; ${SESSIONS}`]);
     } finally {
         await setup.end();
@@ -46,15 +49,14 @@ async function main(dataDir: string, port: number): Promise<void> {
         const url = new URL(req.url ?? "/", "http://127.0.0.1");
         cors(res);
         if (req.method === "OPTIONS") return void res.writeHead(204).end();
-        const route = /^\/(storage|auth)\/v1\/(.*)$/.exec(url.pathname);
+        const route = /^\/(storage|auth|rest)\/v1\/(.*)$/.exec(url.pathname);
+        const api = route && { storage, auth, rest: restApi }[route[1] as "storage" | "auth" | "rest"];
         const served =
             url.pathname === "/health"
                 ? Promise.resolve(sendJson(res, 200, { ok: true }))
-                : route?.[1] === "storage"
-                  ? storage(ctx, req, res, route[2], url)
-                  : route?.[1] === "auth"
-                    ? auth(ctx, req, res, route[2], url)
-                    : Promise.reject(new Reply(404, { message: `the gateway serves /storage/v1, /auth/v1 and /realtime/v1, not ${url.pathname}` }));
+                : api
+                  ? api(ctx, req, res, route![2], url)
+                  : Promise.reject(new Reply(404, { message: `the gateway serves /rest/v1, /storage/v1, /auth/v1 and /realtime/v1, not ${url.pathname}` }));
         served.catch((err: unknown) => {
             if (res.headersSent) return void res.destroy();
             if (err instanceof Reply) return sendJson(res, err.status, err.body);

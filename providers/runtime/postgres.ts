@@ -5,7 +5,7 @@
  * connection). {@link withDatabase} picks one by the backend's kind, so
  * schemas, realtime, the audit log and the ledger run the same SQL on both.
  */
-import type { Client } from "pg";
+import type { Client, ClientBase } from "pg";
 import { databaseError } from "./cloud-errors";
 import { requireCredential } from "./credentials";
 import type { BackendRef } from "./lineage";
@@ -80,7 +80,7 @@ export async function databaseUrl(dataDir: string): Promise<string> {
 }
 
 /** Runs `fn` in a transaction on `client`. */
-export async function transaction<T>(client: Client, fn: () => Promise<T>): Promise<T> {
+export async function transaction<T>(client: ClientBase, fn: () => Promise<T>): Promise<T> {
     await client.query("begin");
     try {
         const result = await fn();

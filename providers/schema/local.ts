@@ -7,6 +7,7 @@
  */
 import { createHash } from "crypto";
 import type { Client } from "pg";
+import { ensureApiRoles } from "../runtime/api-roles";
 import { migratePlatform } from "../runtime/platform-tables";
 import { withDatabase } from "../runtime/postgres";
 import { databaseDown } from "../runtime/postgres-server";
@@ -52,6 +53,8 @@ async function recorded(client: Client, schema: string): Promise<Map<string, str
 /** Applies what is not applied yet; an applied migration whose SQL differs is refused. */
 async function migrate(client: Client, inputs: Inputs): Promise<Outputs> {
     await migratePlatform(client, "schema", TABLES);
+    // Migrations may grant to anon, authenticated and service_role, as on Supabase.
+    if (inputs.backend.kind === "local") await ensureApiRoles(client);
     await client.query(`create schema if not exists "${inputs.schema}"`);
     // The resource's latest forceDestroy, kept by its URN: a replacement's
     // create runs before the old schema's delete, which sees only its old state.

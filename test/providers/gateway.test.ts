@@ -47,7 +47,24 @@ describe("gateway: the Supabase APIs of a local stack, through supabase-js", fun
         await create(users, "PlatformUser", "ada", { email: EMAIL, password: PASSWORD });
         await create(schemas, "DatabaseSchema", "chat", {
             schema: "chat",
-            migrations: [{ id: "001", sql: "create table messages (id serial primary key, room int not null, body text not null, at timestamptz default now())" }],
+            migrations: [
+                { id: "001", sql: "create table messages (id serial primary key, room int not null, body text not null, at timestamptz default now())" },
+                // As on Supabase: the API roles get what the schema grants them, and row-level policies decide the rest.
+                {
+                    id: "002",
+                    sql: [
+                        "grant usage on schema chat to anon, authenticated, service_role",
+                        "grant select on chat.messages to anon",
+                        "grant select, insert, update, delete on chat.messages to authenticated, service_role",
+                        "grant usage on sequence chat.messages_id_seq to authenticated, service_role",
+                        "create table private_notes (id serial primary key, owner uuid not null default auth.uid(), body text not null)",
+                        "alter table private_notes enable row level security",
+                        "create policy own on private_notes for all to authenticated using (owner = auth.uid()) with check (owner = auth.uid())",
+                        "grant select, insert on private_notes to authenticated, service_role",
+                        "grant usage on sequence private_notes_id_seq to authenticated",
+                    ].join(";\n"),
+                },
+            ],
         });
         await create(subscriptions, "RealtimeSubscription", "messages", { table: "chat.messages", events: ["*"], filter: "room=eq.1" });
         gateway = await ensureGateway(dataDir);
@@ -202,6 +219,30 @@ describe("gateway: the Supabase APIs of a local stack, through supabase-js", fun
         });
         assert.equal(result.status, "CHANNEL_ERROR");
         assert.match(String(result.err?.message), /flow_nexus\.users has no RealtimeSubscription/);
+    });
+
+    it("rest: select, insert, update and delete as the JWT's role, under the schema's grants and policies", async function () {
+        const messages = () => signedIn.schema("chat").from("messages");
+        const inserted = await messages().insert({ room: 7, body: "via rest" }).select().single();
+        assert.equal(inserted.error, null);
+        assert.equal((inserted.data as { body: string }).body, "via rest");
+        const listed = await anon.schema("chat").from("messages").select("id, body", { count: "exact" }).eq("room", 7).order("id");
+        assert.equal(listed.error, null);
+        assert.deepEqual(listed.data?.map((r) => r.body), ["via rest"]);
+        assert.equal(listed.count, 1);
+        assert.equal((await messages().update({ body: "edited via rest" }).eq("room", 7)).error, null);
+        assert.equal((await messages().select("body").eq("room", 7).single()).data?.body, "edited via rest");
+        const refused = await anon.schema("chat").from("messages").insert({ room: 7, body: "anonymous" });
+        assert.deepEqual([refused.status, refused.error?.code], [401, "42501"], "anon was granted select only");
+        assert.equal((await messages().delete().eq("room", 7)).error, null);
+        assert.deepEqual((await messages().select().eq("room", 7)).data, []);
+        const mine = await signedIn.schema("chat").from("private_notes").insert({ body: "mine" }).select().single();
+        assert.equal(mine.error, null, "auth.uid() is the signed-in user");
+        assert.equal((mine.data as { owner: string }).owner, (await signedIn.auth.getUser()).data.user?.id);
+        assert.deepEqual((await service.schema("chat").from("private_notes").select("body")).data, [{ body: "mine" }], "service_role bypasses row-level security");
+        const platform = await service.schema("flow_nexus").from("users").select();
+        assert.deepEqual([platform.status, platform.error?.code], [406, "PGRST106"], "the platform's own tables are not served");
+        assert.match(String(platform.error?.message), /The schema must be one of the following: public, chat/);
     });
 
     it("the gateway runs as one process on the port it reports", async function () {
