@@ -5,7 +5,7 @@ import { LINKED_ENV, linkSchema } from "../runtime/links";
 import { backendRef, billingRef, envNames, field, list, oneOf, optionsOf, tags, text, wholeNumber, z } from "../runtime/schema";
 
 /** The apps shipped in the repo's `templates/` folder. */
-const template = oneOf(["node-http", "static-site"]);
+const template = oneOf(["node-http", "static-site", "realtime-notes"]);
 
 const source = z
     .object(
@@ -17,7 +17,7 @@ const source = z
     )
     .strict()
     .refine((s) => (s.template === undefined) !== (s.directory === undefined), {
-        error: (iss) => `must be exactly one of { template: "node-http" | "static-site" } or { directory: "<absolute path>" } (got ${JSON.stringify(iss.input)})`,
+        error: (iss) => `must be exactly one of { template: "node-http" | "static-site" | "realtime-notes" } or { directory: "<absolute path>" } (got ${JSON.stringify(iss.input)})`,
     });
 
 const command = text({ maxLength: 4096 });

@@ -14,7 +14,10 @@ import { renderedFrom } from "../../cli/docs/render";
 import { balance, debit } from "../../providers/billing/ledger";
 import { history } from "../../providers/billing/statements";
 import { readDeployment } from "../../providers/deployment/record";
+import { gatewayProcess } from "../../providers/runtime/gateway";
 import { probe } from "../../providers/runtime/http";
+import { isListening } from "../../providers/runtime/ports";
+import { withDatabase } from "../../providers/runtime/postgres";
 import { isAlive, processesWithEnv, processRef, waitUntil } from "../../providers/runtime/process";
 import { SANDBOX_MARKER } from "../../providers/sandbox/processes";
 import { readRecord, readSandbox } from "../../providers/sandbox/record";
@@ -52,7 +55,8 @@ describe("cli: flow-nexus against the dev stack on the real engine", function ()
         stack = await TestStack.create(PROJECT_DIR, {
             secrets: { "flow-nexus:password": "e2e-password-for-tests" },
             // A watchdog that probes once an hour leaves a killed app dead long enough to see it.
-            config: { "flow-nexus:monitoring.intervalSeconds": "3600" },
+            // The dev stack's app and table (Pulumi.dev.yaml), not the program's defaults.
+            config: { "flow-nexus:monitoring.intervalSeconds": "3600", "flow-nexus:app.template": "realtime-notes", "flow-nexus:realtime.table": "notes" },
             env: { PULUMI_CONFIG_PASSPHRASE: PASSPHRASE },
         });
         dataDir = path.join(PROJECT_DIR, ".flow-nexus", "stacks", stack.name);
@@ -90,8 +94,9 @@ describe("cli: flow-nexus against the dev stack on the real engine", function ()
         assert.equal(report.healthy, true);
         assert.deepEqual(
             report.services.map((s: any) => `${s.service}:${s.health}`),
-            ["database", "auth", "sandbox", "storage", "schema", "realtime", "app", "monitor", "billing"].map((s) => `${s}:up`),
+            ["database", "gateway", "auth", "sandbox", "storage", "schema", "realtime", "app", "monitor", "billing"].map((s) => `${s}:up`),
         );
+        assert.match(report.services.find((s: any) => s.service === "realtime").detail, /app\.notes in the supabase_realtime publication; a change round trip in \d+ ms/);
         assert.deepEqual(report.phases.map((p: any) => [p.phase, p.recorded, p.live, p.healthy]), [1, 2, 3, 4, 5].map((n) => [n, true, "up", true]));
         assert.match(report.services.find((s: any) => s.service === "app").detail, new RegExp(`GET ${outputs.app.healthUrl}: 200 in \\d+ ms`));
         assert.match(run.stderr, /checking the services of stack/, "progress goes to stderr");
@@ -186,6 +191,46 @@ describe("cli: flow-nexus against the dev stack on the real engine", function ()
         }
     });
 
+    it("realtime tail --json prints the subscription's changes as they happen", async function () {
+        const child = spawn(process.execPath, [BIN, "realtime", "tail", "--stack", stack.name, "--json"], { cwd: scratch, env, stdio: ["ignore", "pipe", "pipe"] });
+        let stdout = "";
+        let stderr = "";
+        child.stdout.on("data", (c: Buffer) => (stdout += c));
+        child.stderr.on("data", (c: Buffer) => (stderr += c));
+        try {
+            assert.ok(await waitUntil(() => stderr.includes("listening to app.notes"), 20_000), stderr);
+            await withDatabase(dataDir, (c) => c.query("insert into app.notes (body) values ('tailed')"));
+            assert.ok(await waitUntil(() => stdout.includes("tailed"), 5000), `stdout: ${stdout}\nstderr: ${stderr}`);
+            const [event] = stdout.trim().split("\n").map((line) => JSON.parse(line));
+            assert.deepEqual([event.type, event.table, event.new.body], ["INSERT", "app.notes", "tailed"]);
+        } finally {
+            child.kill("SIGINT");
+            await new Promise((resolve) => child.once("close", resolve));
+        }
+    });
+
+    it("a killed gateway: status reports it down, and the watchdog starts it again on its port", async function () {
+        const before = (await gatewayProcess(dataDir))!;
+        const [monitor] = await stack.resources("Monitor");
+        // The watchdog paused while status looks, so that it cannot start the gateway again first.
+        process.kill(monitor.outputs.watchdogPid, "SIGSTOP");
+        try {
+            process.kill(before.process.pid, "SIGKILL");
+            const down = await cli(["status", "--stack", stack.name]);
+            assert.match(down.stdout, /^gateway\s+-\s+DOWN\s+the gateway is not running/m, down.stdout);
+            assert.match(down.stdout, /^realtime\s+2\s+DOWN\s+.*no round trip: the gateway is not running/m);
+            assert.equal(down.code, 4);
+        } finally {
+            process.kill(monitor.outputs.watchdogPid, "SIGCONT");
+        }
+        assert.ok(await waitUntil(async () => (await gatewayProcess(dataDir)) !== undefined, 15_000), "the watchdog started it again");
+        const after = (await gatewayProcess(dataDir))!;
+        assert.notEqual(after.process.pid, before.process.pid);
+        assert.equal(after.port, before.port, "on the port the app was given");
+        const up = await cli(["status", "--stack", stack.name, "--json"]);
+        assert.equal(up.code, 0, up.stdout);
+    });
+
     it("after the app is killed, status shows it down and exits 4", async function () {
         const [deployment] = await stack.resources("Deployment");
         const record = (await readDeployment(deployment.outputs.appDir))!;
@@ -270,8 +315,11 @@ describe("cli: flow-nexus against the dev stack on the real engine", function ()
         // The refills above are payments: the ledger goes with the stack only when asked to.
         await stack.setConfig("flow-nexus:billing.forceDestroy", "true");
         await stack.up();
+        const gateway = (await gatewayProcess(dataDir))!;
         await stack.destroy();
         assert.equal(await exists(dataDir), false, `${dataDir} is removed`);
+        assert.equal(isAlive(gateway.process), false, "the gateway is stopped");
+        assert.equal(await isListening(gateway.port), false, `the gateway's port ${gateway.port} is free`);
         const gone = await cli(["status", "--stack", stack.name]);
         assert.equal(gone.code, 3);
     });

@@ -230,7 +230,7 @@ describe("workflow: invalid phase 3-5 config fails at preview, naming the key", 
         ["a negative refill threshold", "flow-nexus:billing.thresholdCredits", "-5", /flow-nexus:billing\.thresholdCredits must be a whole number from 0 to \d+ credits \(got -5\)/],
         ["a monthly limit below one refill", "flow-nexus:billing.monthlyLimitUsd", "5", /flow-nexus:billing\.monthlyLimitUsd must be at least one refill \(refillAmountUsd 10\) \(got 5\)/],
         ["a health path without a leading slash", "flow-nexus:app.healthPath", "health", /flow-nexus:app\.healthPath must start with a slash, e\.g\. \/health \(got "health"\)/],
-        ["an unknown template", "flow-nexus:app.template", "rails", /flow-nexus:app\.template must be one of node-http, static-site \(got "rails"\)/],
+        ["an unknown template", "flow-nexus:app.template", "rails", /flow-nexus:app\.template must be one of node-http, static-site, realtime-notes \(got "rails"\)/],
         ["a port out of range", "flow-nexus:app.port", "70000", /flow-nexus:app\.port must be a whole number from 1024 to 65535 \(got 70000\)/],
         ["an app directory that is not there", "flow-nexus:app.directory", "no/such/app", /flow-nexus:app\.directory must be an existing directory \(got "no\/such\/app", which is \S+\/no\/such\/app\)/],
     ];
