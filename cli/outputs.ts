@@ -25,6 +25,7 @@ export interface StackOutputs {
     subscriptionId?: string;
     schema?: { name?: string; version?: string; applied?: string[]; checksum?: string };
     bucket?: { id?: string; url?: string };
+    apiUrl?: string;
     deploymentId?: string;
     app?: { url?: string; healthUrl?: string; status?: string; sourceHash?: string };
     monitoring?: {

@@ -149,6 +149,8 @@ export const schema = pulumi.all([services.schema.schema, services.schema.versio
     ([name, version, applied, checksum]) => ({ name, version, applied, checksum }),
 );
 export const bucket = pulumi.all([services.bucket.bucketId, services.bucket.url]).apply(([id, url]) => ({ id, url }));
+/** Where the platform's Supabase APIs answer, the SUPABASE_URL its linked apps get: the stack's gateway (local) or the Supabase project (cloud). */
+export const apiUrl = services.bucket.url.apply((url) => new URL(url).origin);
 export const deploymentId = application.deployment.deploymentId;
 export const app = pulumi
     .all([application.deployment.url, application.deployment.healthUrl, application.deployment.status, application.deployment.sourceHash])

@@ -15,7 +15,7 @@ import type { Sandbox } from "e2b";
 import { requireCredits } from "../billing/api";
 import { httpFetch } from "../runtime/clients";
 import { probe, ProbeResult } from "../runtime/http";
-import { linkedResources, RESOURCES_ENV } from "../runtime/links";
+import { cloudLinkEnv } from "../runtime/links";
 import {
     cleanUpIn,
     connectLive,
@@ -146,8 +146,8 @@ async function deploy(inputs: Inputs, deploymentId: string): Promise<Outputs> {
     const record: CloudDeploymentRecord = {
         deploymentId,
         urn: inputs.tags["flow-nexus:urn"],
-        // The linked resources' names travel with the app; a linked schema's role is the local backend's only, for now.
-        env: { ...inputs.env, [RESOURCES_ENV]: JSON.stringify(linkedResources(inputs.links)) },
+        // The linked resources' names, and the Supabase project's URL and keys; a linked schema's role is the local backend's only, for now.
+        env: { ...inputs.env, ...cloudLinkEnv(inputs.links) },
         startCommand: inputs.startCommand,
         port: inputs.port,
         healthUrl: inputs.healthPath ? `https://${sandbox.getHost(inputs.port)}${inputs.healthPath}` : "",

@@ -2,7 +2,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { AuditedProvider } from "../runtime/crud";
 import { diffInputs } from "../runtime/diff";
 import { BackendRef, lineageTags } from "../runtime/lineage";
-import type { LinkRef } from "../runtime/links";
+import { missingCredentials } from "../runtime/credentials";
+import { linkCredentials, LinkRef } from "../runtime/links";
 import { forwardingProvider } from "../runtime/load";
 import { ArgsOf, checkInputs, hasUnknown, inputNames, replacedBy, seeded, UNKNOWN } from "../runtime/schema";
 import { DeploymentBackend, Inputs, Outputs, schema } from "./schema";
@@ -32,6 +33,9 @@ class Provider extends AuditedProvider<Inputs, Outputs> {
         const checked = checkInputs(schema, news);
         const inputs = checked.inputs as Inputs;
         const failures = checked.failures;
+        // On the cloud the links' keys are the Supabase project's: missing ones fail the preview.
+        const missing = Array.isArray(inputs.links) && !hasUnknown(inputs.links) ? missingCredentials(inputs.backend?.kind, linkCredentials(inputs.links)) : undefined;
+        if (missing) failures.push({ property: "links", reason: missing });
         // Both templates start with server.js; a directory's default depends on its files (below).
         if (inputs.startCommand === undefined && typeof inputs.source?.template === "string") inputs.startCommand = NODE_START;
         if (failures.some((f) => f.property === "source")) return { inputs, failures };

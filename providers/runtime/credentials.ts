@@ -23,6 +23,12 @@ interface CredentialSpec {
 export const CREDENTIALS = {
     e2bApiKey: { key: "flow-nexus:e2bApiKey", secret: true, what: "the E2B API key (sandboxes, deployments, monitors)", example: "e2b_..." },
     supabaseUrl: { key: "flow-nexus:supabaseUrl", secret: false, what: "the Supabase project URL (storage, auth)", example: "https://<project-ref>.supabase.co" },
+    supabaseAnonKey: {
+        key: "flow-nexus:supabaseAnonKey",
+        secret: true,
+        what: "the Supabase anon key (given to linked apps as SUPABASE_ANON_KEY)",
+        example: "<anon key from Project Settings > API>",
+    },
     supabaseServiceRoleKey: {
         key: "flow-nexus:supabaseServiceRoleKey",
         secret: true,

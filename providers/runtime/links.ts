@@ -8,6 +8,7 @@
  * linked bucket, subscription or user, `SUPABASE_URL` and `SUPABASE_ANON_KEY`
  * (and `SUPABASE_SERVICE_ROLE_KEY` when a link asks for it).
  */
+import { CredentialName, requireCredential } from "./credentials";
 import { flag, strictObject, text, z } from "./schema";
 
 const name = text({ maxLength: 200 });
@@ -44,3 +45,23 @@ export const LINKED_ENV = ["DATABASE_URL", "FLOW_NEXUS_RESOURCES", "SUPABASE_URL
 
 /** The environment variable that names the linked resources. */
 export const RESOURCES_ENV = "FLOW_NEXUS_RESOURCES";
+
+/** The credentials an app's links need on the cloud: the project's URL and anon key (and service-role key when asked). */
+export function linkCredentials(links: readonly LinkRef[]): CredentialName[] {
+    const supabase = supabaseLinks(links);
+    if (!supabase.linked) return [];
+    return ["supabaseUrl", "supabaseAnonKey", ...(supabase.serviceRole ? (["supabaseServiceRoleKey"] as const) : [])];
+}
+
+/**
+ * The environment links give an app on the cloud: FLOW_NEXUS_RESOURCES, and
+ * the Supabase project's own URL and keys, from the stack's credentials (at
+ * deploy time: never in state).
+ */
+export function cloudLinkEnv(links: readonly LinkRef[]): Record<string, string> {
+    const env: Record<string, string> = { [RESOURCES_ENV]: JSON.stringify(linkedResources(links)) };
+    const names: Record<string, CredentialName> = { SUPABASE_URL: "supabaseUrl", SUPABASE_ANON_KEY: "supabaseAnonKey", SUPABASE_SERVICE_ROLE_KEY: "supabaseServiceRoleKey" };
+    const needed = linkCredentials(links);
+    for (const [variable, credential] of Object.entries(names)) if (needed.includes(credential)) env[variable] = requireCredential(credential);
+    return env;
+}

@@ -116,6 +116,40 @@ describe("contract: Deployment and Monitor on E2B", function () {
             assert.ok(sandbox.running.has(start.pid));
         });
 
+        it("links give the app the Supabase project's URL and anon key (the service-role key only when asked), never in state", async function () {
+            const bucket = { type: "StorageBucket", name: "files", bucket: "app-files", public: false };
+            const app = await deploy({ links: [bucket] } as never);
+            const start = e2b.commands.filter((c) => c.script.startsWith("exec sh -c")).at(-1)!;
+            assert.equal(start.envs.SUPABASE_URL, FAKE_CREDENTIALS.supabaseUrl);
+            assert.equal(start.envs.SUPABASE_ANON_KEY, FAKE_CREDENTIALS.supabaseAnonKey);
+            assert.equal(start.envs.SUPABASE_SERVICE_ROLE_KEY, undefined);
+            assert.deepEqual(JSON.parse(start.envs.FLOW_NEXUS_RESOURCES), { files: { type: "StorageBucket", bucket: "app-files", public: false } });
+            const withKey = await deploy({ links: [{ ...bucket, serviceRole: true }] } as never);
+            const started = e2b.commands.filter((c) => c.script.startsWith("exec sh -c")).at(-1)!;
+            assert.equal(started.envs.SUPABASE_SERVICE_ROLE_KEY, FAKE_CREDENTIALS.supabaseServiceRoleKey);
+            for (const outs of [app, withKey]) {
+                for (const key of [FAKE_CREDENTIALS.supabaseAnonKey, FAKE_CREDENTIALS.supabaseServiceRoleKey]) assert.ok(!JSON.stringify(outs).includes(key), "no key in the outputs");
+            }
+        });
+
+        it("a link without the project's keys in stack config fails the preview, naming the key to set", async function () {
+            setCredentials({ ...FAKE_CREDENTIALS, supabaseAnonKey: undefined, databaseUrl: db.url });
+            try {
+                const { failures } = await deployments.check({} as never, {
+                    sandboxId: sandbox.sandboxID,
+                    source: { template: "node-http" },
+                    port: 8080,
+                    links: [{ type: "RealtimeSubscription", name: "changes", table: "app.notes" }],
+                    backend: CLOUD,
+                    tags: tagsOf("Deployment", "unkeyed"),
+                } as never);
+                assert.deepEqual(failures?.map((f: { property: string }) => f.property), ["links"]);
+                assert.match(failures![0].reason, /cloud needs flow-nexus:supabaseAnonKey in stack config: `pulumi config set --secret flow-nexus:supabaseAnonKey/);
+            } finally {
+                setCredentials({ ...FAKE_CREDENTIALS, databaseUrl: db.url });
+            }
+        });
+
         it("adopts what an interrupted run left: the same deployment id, its old process stopped first", async function () {
             const first = await deploy();
             const again = await deployments.create(await deploymentInputs({ tags: first.tags }));

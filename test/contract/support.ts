@@ -16,6 +16,7 @@ import { tempDataDir, testTags } from "../support";
 export const FAKE_CREDENTIALS: Record<Exclude<CredentialName, "databaseUrl">, string> = {
     e2bApiKey: "e2b_contract0fake0api0key0123456789",
     supabaseUrl: "https://contract-project.supabase.test",
+    supabaseAnonKey: "anon-contract-fake-key-0123456789",
     supabaseServiceRoleKey: "service-role-contract-fake-key-0123456789",
     stripeSecretKey: "sk_test_contract0fake0key0123456789",
 };

@@ -110,7 +110,9 @@ describe("cli: flow-nexus against the dev stack on the real engine", function ()
         assert.deepEqual(logs.map((l: any) => [l.source, l.file]), [
             ["app", deployment.outputs.logFile],
             ["watchdog", path.join(dataDir, "monitors", outputs.monitoring.monitorId, "watchdog.log")],
+            ["gateway", path.join(dataDir, "gateway", "gateway.log")],
         ]);
+        assert.ok(logs[2].lines.some((l: string) => l.includes(`serving ${dataDir} on http://127.0.0.1:`)), logs[2].lines.join("\n"));
         assert.ok(logs[0].lines.some((l: string) => l.includes(`listening on ${outputs.app.url}`)), logs[0].lines.join("\n"));
         assert.ok(logs[1].lines.some((l: string) => l.includes(`watching monitor ${outputs.monitoring.monitorId}`)));
 
@@ -204,6 +206,8 @@ describe("cli: flow-nexus against the dev stack on the real engine", function ()
             const [event] = stdout.trim().split("\n").map((line) => JSON.parse(line));
             assert.deepEqual([event.type, event.table, event.new.body], ["INSERT", "app.notes", "tailed"]);
         } finally {
+            // The row is the test's: the destroy below must find no data it would lose.
+            await withDatabase(dataDir, (c) => c.query("delete from app.notes where body = 'tailed'"));
             child.kill("SIGINT");
             await new Promise((resolve) => child.once("close", resolve));
         }
