@@ -14,12 +14,12 @@ import { promises as fs } from "fs";
 import * as path from "path";
 import { requireCredits } from "../billing/api";
 import { probe, ProbeResult } from "../runtime/http";
+import { dropLinkRole, grantLinks, linkEnv } from "../runtime/link-env";
 import { logTail } from "../runtime/logs";
 import { isListening } from "../runtime/ports";
 import { groupMembers, stopGroup, waitUntil } from "../runtime/process";
 import { readSandbox, runInSandbox, SandboxInfo } from "../sandbox/api";
 import type { DeploymentBackend, Inputs, Outputs } from "./schema";
-import { dropLinkRole, grantLinks, linkEnv } from "./links";
 import { DeploymentRecord, deploymentDir, findByUrn, lockFile, readDeployment, RECORD, withLock, writeDeployment } from "./record";
 import { copyDirectory, sourceDir } from "./source";
 

@@ -2,8 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { AuditedProvider } from "../runtime/crud";
 import { diffInputs } from "../runtime/diff";
 import { BackendRef, lineageTags } from "../runtime/lineage";
-import { missingCredentials } from "../runtime/credentials";
-import { linkCredentials, LinkRef } from "../runtime/links";
+import { Linkable, missingLinkCredentials } from "../runtime/links";
 import { forwardingProvider } from "../runtime/load";
 import { ArgsOf, checkInputs, hasUnknown, inputNames, replacedBy, seeded, UNKNOWN } from "../runtime/schema";
 import { DeploymentBackend, Inputs, Outputs, schema } from "./schema";
@@ -12,6 +11,7 @@ import { inspectSource, NODE_START, NPM_INSTALL } from "./source";
 const TYPE = "pulumi-nodejs:dynamic/flownexus:Deployment";
 
 export { schema, DeploymentBackend, Inputs, Outputs, Source, Template, TEMPLATES } from "./schema";
+export { Linkable, withServiceRole } from "../runtime/links";
 
 // Loaded on first use, so a program (or a preview) never loads a backend.
 const backends: Partial<Record<BackendRef["kind"], () => Promise<DeploymentBackend>>> = {
@@ -34,7 +34,7 @@ class Provider extends AuditedProvider<Inputs, Outputs> {
         const inputs = checked.inputs as Inputs;
         const failures = checked.failures;
         // On the cloud the links' keys are the Supabase project's: missing ones fail the preview.
-        const missing = Array.isArray(inputs.links) && !hasUnknown(inputs.links) ? missingCredentials(inputs.backend?.kind, linkCredentials(inputs.links)) : undefined;
+        const missing = missingLinkCredentials(inputs.backend?.kind, inputs.links);
         if (missing) failures.push({ property: "links", reason: missing });
         // Both templates start with server.js; a directory's default depends on its files (below).
         if (inputs.startCommand === undefined && typeof inputs.source?.template === "string") inputs.startCommand = NODE_START;
@@ -67,20 +67,6 @@ class Provider extends AuditedProvider<Inputs, Outputs> {
 
 /** The implementation the serialized shell forwards to, in the provider process. */
 export const provider = new Provider();
-
-/** A resource a deployment can be linked to: DatabaseSchema, StorageBucket, RealtimeSubscription, PlatformUser. */
-export interface Linkable {
-    readonly link: pulumi.Output<LinkRef>;
-}
-
-/**
- * A link that also gives the app SUPABASE_SERVICE_ROLE_KEY, which bypasses
- * every access rule of storage, auth and realtime: for a server-side app
- * that needs it (`links: [withServiceRole(bucket)]`), never for a page.
- */
-export function withServiceRole(resource: Linkable): Linkable {
-    return { link: resource.link.apply((link) => ({ ...link, serviceRole: true })) };
-}
 
 /**
  * The arguments of a {@link Deployment}: its inputs (see ./schema), the

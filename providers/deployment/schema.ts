@@ -1,8 +1,8 @@
 /** What a deployment is: every input with its type, bounds, default and replace rule, written once. */
 import type { Backend } from "../runtime/crud";
 import { FETCH_BLOCKED_PORTS } from "../runtime/http";
-import { LINKED_ENV, linkSchema } from "../runtime/links";
-import { backendRef, billingRef, envNames, field, list, oneOf, optionsOf, tags, text, wholeNumber, z } from "../runtime/schema";
+import { LINKED_ENV, linkList } from "../runtime/links";
+import { backendRef, billingRef, envNames, field, oneOf, optionsOf, tags, text, wholeNumber, z } from "../runtime/schema";
 
 /** The apps shipped in the repo's `templates/` folder. */
 const template = oneOf(["node-http", "static-site", "realtime-notes"]);
@@ -54,9 +54,7 @@ export const schema = z.object({
         { description: "The path that answers 200 when the app is healthy; without one it is ready once its port listens." },
     ),
     links: field(
-        list(linkSchema)
-            .refine((links) => new Set(links.map((l) => l.name)).size === links.length, { error: "must name each resource once" })
-            .default([]),
+        linkList(),
         {
             description:
                 "The platform resources the app may use: it gets FLOW_NEXUS_RESOURCES (their names and attributes); for a linked schema, DATABASE_URL of a role of its own; for a linked bucket, subscription or user, SUPABASE_URL and SUPABASE_ANON_KEY (SUPABASE_SERVICE_ROLE_KEY when a link asks for it).",

@@ -8,8 +8,9 @@
  * linked bucket, subscription or user, `SUPABASE_URL` and `SUPABASE_ANON_KEY`
  * (and `SUPABASE_SERVICE_ROLE_KEY` when a link asks for it).
  */
-import { CredentialName, requireCredential } from "./credentials";
-import { flag, strictObject, text, z } from "./schema";
+import type * as pulumi from "@pulumi/pulumi";
+import { CredentialName, missingCredentials, requireCredential } from "./credentials";
+import { flag, list, strictObject, text, UNKNOWN, z } from "./schema";
 
 const name = text({ maxLength: 200 });
 /** Whether the app also gets the service-role key (it bypasses every access rule): only when the link asks. */
@@ -29,6 +30,27 @@ export const linkSchema = z.discriminatedUnion(
 
 export type LinkRef = z.output<typeof linkSchema>;
 
+/** A `links` input: linked resources, each named once (none by default). */
+export function linkList() {
+    return list(linkSchema)
+        .refine((links) => new Set(links.map((l) => l.name)).size === links.length, { error: "must name each resource once" })
+        .default([]);
+}
+
+/** A resource a deployment or sandbox can be linked to: DatabaseSchema, StorageBucket, RealtimeSubscription, PlatformUser. */
+export interface Linkable {
+    readonly link: pulumi.Output<LinkRef>;
+}
+
+/**
+ * A link that also gives the app SUPABASE_SERVICE_ROLE_KEY, which bypasses
+ * every access rule of storage, auth and realtime: for a server-side app
+ * that needs it (`links: [withServiceRole(bucket)]`), never for a page.
+ */
+export function withServiceRole(resource: Linkable): Linkable {
+    return { link: resource.link.apply((link) => ({ ...link, serviceRole: true })) };
+}
+
 /** What `FLOW_NEXUS_RESOURCES` holds: each linked resource by its name, with its type and attributes. */
 export function linkedResources(links: readonly LinkRef[]): Record<string, Omit<LinkRef, "name" | "serviceRole">> {
     return Object.fromEntries(links.map(({ name: key, serviceRole: _asked, ...attributes }) => [key, attributes]));
@@ -45,6 +67,11 @@ export const LINKED_ENV = ["DATABASE_URL", "FLOW_NEXUS_RESOURCES", "SUPABASE_URL
 
 /** The environment variable that names the linked resources. */
 export const RESOURCES_ENV = "FLOW_NEXUS_RESOURCES";
+
+/** Why a cloud deployment or sandbox cannot have its links: the credentials they need that the stack lacks (for `check`). */
+export function missingLinkCredentials(kind: unknown, links: unknown): string | undefined {
+    return Array.isArray(links) && !JSON.stringify(links).includes(UNKNOWN) ? missingCredentials(kind, linkCredentials(links as LinkRef[])) : undefined;
+}
 
 /** The credentials an app's links need on the cloud: the project's URL and anon key (and service-role key when asked). */
 export function linkCredentials(links: readonly LinkRef[]): CredentialName[] {

@@ -13,6 +13,7 @@ import { recordSandboxUsage, requireCredits, runRefill } from "../billing/api";
 import { e2bOptions, e2bSdk } from "../runtime/clients";
 import { e2bError, isNotFound } from "../runtime/cloud-errors";
 import { HOME, LONG_COMMAND_MS, mustRun, readText, sandboxInfo, sh, STATE_DIR } from "../runtime/e2b";
+import { cloudLinkEnv } from "../runtime/links";
 import { fingerprint } from "./fingerprint";
 import type { Inputs, Outputs, SandboxBackend } from "./schema";
 
@@ -111,7 +112,8 @@ async function create(inputs: Inputs): Promise<Outputs> {
         sandbox = await Sandbox.create(inputs.template, {
             ...e2bOptions(),
             timeoutMs: inputs.timeoutSeconds * 1000,
-            envs: inputs.envs,
+            // What its links give: the Supabase project's URL and keys, from the stack's credentials (never in state).
+            envs: { ...inputs.envs, ...(inputs.links.length ? cloudLinkEnv(inputs.links) : {}) },
             metadata: { ...inputs.metadata, [STACK]: inputs.tags[STACK], [URN]: inputs.tags[URN], [FINGERPRINT]: wanted },
             lifecycle: { onTimeout: inputs.onTimeout },
         });

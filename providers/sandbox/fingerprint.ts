@@ -7,7 +7,9 @@ import type { Inputs } from "./schema";
  * sandbox of the same resource with another fingerprint is the one a
  * replacement is about to delete, never adopted.
  */
-export function fingerprint(inputs: Pick<Inputs, "template" | "envs" | "metadata" | "startupScript" | "ports">): string {
-    const { template, envs, metadata, startupScript, ports } = inputs;
-    return createHash("sha256").update(JSON.stringify([template, envs, metadata, startupScript ?? "", ports])).digest("hex");
+export function fingerprint(inputs: Pick<Inputs, "template" | "envs" | "metadata" | "startupScript" | "ports"> & { links?: Inputs["links"] }): string {
+    const { template, envs, metadata, startupScript, ports, links } = inputs;
+    // Links only when there are some: sandboxes made before links keep their fingerprint.
+    const parts = [template, envs, metadata, startupScript ?? "", ports, ...(links?.length ? [links] : [])];
+    return createHash("sha256").update(JSON.stringify(parts)).digest("hex");
 }

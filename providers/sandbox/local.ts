@@ -8,6 +8,7 @@ import { randomBytes } from "crypto";
 import { existsSync, promises as fs } from "fs";
 import * as path from "path";
 import { requireCredits } from "../billing/api";
+import { grantLinks } from "../runtime/link-env";
 import { spawnTypeScriptProcess } from "../runtime/load";
 import { TAIL_LINES } from "../runtime/logs";
 import { allocatePorts, isListening } from "../runtime/ports";
@@ -39,6 +40,7 @@ function outputs(inputs: Inputs, record: SandboxRecord, dir: string, paused: boo
         ...inputs,
         template,
         envs,
+        links: record.links ?? [],
         metadata,
         tags,
         timeoutSeconds,
@@ -88,9 +90,11 @@ async function create(inputs: Inputs): Promise<Outputs> {
             onTimeout: inputs.onTimeout,
             isolation: await isolationHere(),
             billing: inputs.billing,
+            links: inputs.links,
         };
         // Recorded before the script runs, so an interrupted create is found (by its URN) and cleared.
         await writeRecord(dir, record);
+        await grantLinks(dataDir, id, inputs.links);
         if (inputs.startupScript !== undefined) {
             const result = await runCommand(dir, record, inputs.startupScript, {
                 logFile: path.join(dir, "logs", "startup.log"),

@@ -9,6 +9,7 @@ import { execFile } from "child_process";
 import { randomBytes } from "crypto";
 import { promises as fs, readdirSync, readFileSync, realpathSync } from "fs";
 import * as path from "path";
+import { linkEnv } from "../runtime/link-env";
 import { TAIL_LINES } from "../runtime/logs";
 import { groupMembers, processesWithEnv, ProcessRef, runForeground, RunResult, signalGroup, signalPids, spawnDetached, terminate } from "../runtime/process";
 import { readSandbox, SandboxRecord } from "./record";
@@ -61,7 +62,8 @@ function bwrapArgs(dir?: string, cwd?: string, dieWithParent = false): string[] 
 const INHERITED_ENV = ["PATH", "LANG", "LC_ALL", "TZ", "TERM", "USER", "LOGNAME", "SHELL", "NODE_EXTRA_CA_CERTS", "SSL_CERT_FILE"];
 const PROXY_ENV = ["http_proxy", "https_proxy", "no_proxy"];
 
-function environment(dir: string, record: SandboxRecord, extra: Record<string, string> = {}): Record<string, string> {
+/** A process's environment: the host's harmless variables, the sandbox's envs, what its links give (made now), then `extra`. */
+async function environment(dir: string, record: SandboxRecord, extra: Record<string, string> = {}): Promise<Record<string, string>> {
     const inherited: Record<string, string> = {};
     for (const name of [...INHERITED_ENV, ...PROXY_ENV, ...PROXY_ENV.map((n) => n.toUpperCase())]) {
         const value = process.env[name];
@@ -73,6 +75,8 @@ function environment(dir: string, record: SandboxRecord, extra: Record<string, s
         HOME: path.join(dir, "home"),
         FLOW_NEXUS_PORTS: record.ports.join(","),
         ...record.envs,
+        // <dataDir>/sandboxes/<id>
+        ...(record.links?.length ? await linkEnv(path.dirname(path.dirname(dir)), record.id, record.links) : {}),
         ...extra,
         [SANDBOX_MARKER]: record.id,
     };
@@ -91,7 +95,7 @@ export async function runCommand(dir: string, record: SandboxRecord, command: st
     const [file, args] = commandLine(dir, record, command, true);
     return runForeground(file, args, {
         cwd: path.join(dir, "work"),
-        env: environment(dir, record, opts.env),
+        env: await environment(dir, record, opts.env),
         logFile: opts.logFile ?? path.join(dir, "logs", `run-${Date.now()}.log`),
         timeoutMs: opts.timeoutMs,
         tailLines: TAIL_LINES,
@@ -101,7 +105,7 @@ export async function runCommand(dir: string, record: SandboxRecord, command: st
 async function start(dir: string, record: SandboxRecord, command: string, opts: RunOptions): Promise<BackgroundProcess> {
     const [file, args] = commandLine(dir, record, command, false);
     const logFile = opts.logFile ?? path.join(dir, "logs", `process-${Date.now()}-${randomBytes(3).toString("hex")}.log`);
-    const ref = await spawnDetached(file, args, { cwd: path.join(dir, "work"), env: environment(dir, record, opts.env), logFile });
+    const ref = await spawnDetached(file, args, { cwd: path.join(dir, "work"), env: await environment(dir, record, opts.env), logFile });
     await fs.writeFile(path.join(dir, "procs", `${ref.pid}.json`), JSON.stringify({ ...ref, command, logFile }));
     return { ...ref, logFile };
 }

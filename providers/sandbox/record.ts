@@ -4,6 +4,7 @@
  * is alive (its supervisor runs) or paused. Read by the backend, the
  * supervisor, the deployments that live in a sandbox, and the CLI.
  */
+import type { LinkRef } from "../runtime/links";
 import { existsSync, promises as fs } from "fs";
 import * as path from "path";
 import { writeFileAtomic } from "../runtime/files";
@@ -30,6 +31,8 @@ export interface SandboxRecord {
     supervisor?: ProcessRef;
     /** Where its running time is charged. */
     billing?: BillingRef;
+    /** What its processes are told (./processes makes the environment at each start: no key is stored). */
+    links?: LinkRef[];
 }
 
 /** A running sandbox as its processes see it. */

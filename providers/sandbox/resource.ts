@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { AuditedProvider } from "../runtime/crud";
 import { diffInputs } from "../runtime/diff";
 import { BackendRef, lineageTags } from "../runtime/lineage";
+import { Linkable, missingLinkCredentials } from "../runtime/links";
 import { forwardingProvider } from "../runtime/load";
 import { ArgsOf, checkInputs, inputNames, replacedBy, seeded } from "../runtime/schema";
 import { Inputs, Isolation, OnTimeout, Outputs, SandboxBackend, schema, Template } from "./schema";
@@ -27,7 +28,10 @@ class Provider extends AuditedProvider<Inputs, Outputs> {
     }
 
     async check(_olds: Inputs, news: Inputs): Promise<pulumi.dynamic.CheckResult<Inputs>> {
-        return checkInputs(schema, news);
+        const checked = checkInputs(schema, news);
+        // On the cloud the links' keys are the Supabase project's: missing ones fail the preview.
+        const missing = missingLinkCredentials(checked.inputs.backend?.kind, checked.inputs.links);
+        return missing ? { ...checked, failures: [...checked.failures, { property: "links", reason: missing }] } : checked;
     }
 
     async diff(_id: string, olds: Outputs, news: Inputs): Promise<pulumi.dynamic.DiffResult> {
@@ -39,8 +43,8 @@ class Provider extends AuditedProvider<Inputs, Outputs> {
 /** The implementation the serialized shell forwards to, in the provider process. */
 export const provider = new Provider();
 
-/** The arguments of a {@link Sandbox}: its inputs (see ./schema), the lineage tags set for it. */
-export type SandboxArgs = ArgsOf<typeof schema, "tags">;
+/** The arguments of a {@link Sandbox}: its inputs (see ./schema), the lineage tags set for it; `links` takes the resources themselves. */
+export type SandboxArgs = ArgsOf<typeof schema, "tags" | "links"> & { readonly links?: readonly Linkable[] };
 
 // One shell for every sandbox: Pulumi caches a provider's serialization by identity.
 const shell = forwardingProvider("Sandbox");
@@ -69,6 +73,7 @@ export class Sandbox extends pulumi.dynamic.Resource {
         const props = {
             ...seeded(schema),
             ...args,
+            links: (args.links ?? []).map((l) => l.link),
             tags,
             sandboxId: undefined,
             status: undefined,

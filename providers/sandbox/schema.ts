@@ -5,6 +5,7 @@
  * default bounds all come from here.
  */
 import type { Backend } from "../runtime/crud";
+import { linkList } from "../runtime/links";
 import { backendRef, billingRef, envNames, field, names, oneOf, optionsOf, tags, text, wholeNumber, z } from "../runtime/schema";
 
 export const schema = z.object({
@@ -26,6 +27,10 @@ export const schema = z.object({
         replaces: true,
     }),
     ports: field(wholeNumber(0, 16).default(0), { description: "How many loopback ports to allocate for its servers.", replaces: true }),
+    links: field(linkList(), {
+        description: "The platform resources code run in it may use, as a Deployment's links give them: in the environment of every process in it.",
+        replaces: true,
+    }),
     billing: billingRef(),
     backend: backendRef(["local", "cloud"], ["e2bApiKey", "databaseUrl"]),
     tags: tags(),

@@ -4,6 +4,8 @@
  * around it (./metering), and `flow-nexus cleanup` calls it as it is.
  */
 import { existsSync, promises as fs, readFileSync } from "fs";
+import * as path from "path";
+import { dropLinkRole } from "../runtime/link-env";
 import { isAlive, processRef, ProcessRef, stopGroup } from "../runtime/process";
 import { killProcesses } from "./processes";
 import { readRecord, readyFile } from "./record";
@@ -28,5 +30,7 @@ export async function tearDown(dir: string, sandboxId: string): Promise<void> {
     const supervisor = supervisorOf(dir, sandboxId, record?.supervisor);
     if (supervisor) await stopGroup(supervisor);
     await killProcesses(dir, sandboxId);
+    // The role its links made (<dataDir>/sandboxes/<id>); the last sandbox's teardown may find the database already gone.
+    if (record?.links?.some((l) => l.type === "DatabaseSchema")) await dropLinkRole(path.dirname(path.dirname(dir)), sandboxId);
     await fs.rm(dir, { recursive: true, force: true });
 }

@@ -72,6 +72,20 @@ describe("contract: Sandbox on E2B", function () {
         assert.ok(audit.some((row) => row.urn === sandbox.tags["flow-nexus:urn"] && row.action === "create" && row.type === "Sandbox"));
     });
 
+    it("a linked sandbox is created with what its links give, the Supabase project's URL and anon key, none of it in state", async function () {
+        const links = [{ type: "StorageBucket" as const, name: "files", bucket: "app-files", public: false }];
+        const sandbox = await create({ envs: { NODE_ENV: "production" }, links });
+        const body = e2b.http.calls("POST", /^\/v2\/sandboxes$/).at(-1)!.json();
+        assert.deepEqual(body.envVars, {
+            NODE_ENV: "production",
+            FLOW_NEXUS_RESOURCES: JSON.stringify({ files: { type: "StorageBucket", bucket: "app-files", public: false } }),
+            SUPABASE_URL: FAKE_CREDENTIALS.supabaseUrl,
+            SUPABASE_ANON_KEY: FAKE_CREDENTIALS.supabaseAnonKey,
+        });
+        assert.deepEqual(sandbox.envs, { NODE_ENV: "production" }, "the state keeps the envs asked for, not the keys");
+        assert.ok(!JSON.stringify(sandbox).includes(FAKE_CREDENTIALS.supabaseAnonKey));
+    });
+
     it("runs the startup script; one that fails kills the sandbox and quotes its output", async function () {
         e2b.onCommand(/npm ci/, () => ({ exitCode: 3, stderr: "npm ERR! missing package.json\n" }));
         const err = await rejection(() => create({ startupScript: "npm ci" }));

@@ -43,6 +43,7 @@ describe("live: E2B", function () {
             template: (process.env.E2B_TEMPLATE ?? "base") as SandboxInputs["template"],
             timeoutSeconds: 300,
             envs: {},
+            links: [],
             metadata: { purpose: "flow-nexus live test" },
             onTimeout: "kill",
             ports: 1,

@@ -140,6 +140,43 @@ describe("providers: links (local)", function () {
         assert.equal(data?.public, false);
     });
 
+    it("a linked sandbox: code run in it gets the same environment, and its role goes with it", async function () {
+        const links = [
+            { type: "DatabaseSchema", name: "notes-db", schema: "notes" },
+            { type: "StorageBucket", name: "files", bucket: "app-files", public: false },
+        ];
+        const { inputs, failures } = await sandboxes.check({}, {
+            template: "node",
+            links,
+            // What code run there by hand sees: its environment, and the database through DATABASE_URL.
+            startupScript: 'env | grep -E "^(DATABASE_URL|SUPABASE_URL|SUPABASE_ANON_KEY|FLOW_NEXUS_RESOURCES)=" | sort > linked.env',
+            backend: { kind: "local", dataDir },
+            tags: testTags("Sandbox", "linked-by-hand"),
+        });
+        assert.deepEqual(failures, []);
+        const box = (await sandboxes.create(inputs)).outs as SandboxOutputs;
+        try {
+            const seen = Object.fromEntries(
+                readFileSync(`${box.workDir}/linked.env`, "utf8").trim().split("\n").map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]),
+            );
+            assert.deepEqual(Object.keys(seen), ["DATABASE_URL", "FLOW_NEXUS_RESOURCES", "SUPABASE_ANON_KEY", "SUPABASE_URL"]);
+            assert.equal(seen.SUPABASE_URL, (await ensureGateway(dataDir)).url);
+            const client = new Client({ connectionString: seen.DATABASE_URL });
+            await client.connect();
+            try {
+                assert.equal(await outcome(client, "select count(*) from notes"), "ok");
+                assert.equal(await outcome(client, "select * from other.secrets"), "42501");
+            } finally {
+                await client.end();
+            }
+            assert.ok(!JSON.stringify(box).includes(new URL(seen.DATABASE_URL).password), "no password in the state");
+        } finally {
+            await sandboxes.delete(box.sandboxId, box);
+        }
+        const { rowCount } = await withDatabase(dataDir, (c) => c.query("select 1 from pg_roles where rolname = $1", [`app_${box.sandboxId.replace(/-/g, "_")}`]));
+        assert.equal(rowCount, 0, "the sandbox's role is dropped with it");
+    });
+
     it("delete drops the role", async function () {
         const role = `app_${app.deploymentId.replace(/-/g, "_")}`;
         await deployments.delete(app.deploymentId, app);

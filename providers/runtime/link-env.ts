@@ -1,24 +1,25 @@
 /**
- * A local deployment's links, made real. For a linked bucket, subscription
+ * A local deployment's (or sandbox's) links, made real. For a linked bucket, subscription
  * or user: the stack's gateway (its URL and keys, derived anew at each start,
  * never stored). For a linked DatabaseSchema, a
- * login role of the app's own in the stack's Postgres, with privileges on
- * that schema's tables and sequences and nothing else (not superuser, no
- * other schema, no `flow_nexus` table, no DDL: the schema's migrations own
- * its shape), dropped with the deployment. Its password is never stored: it
+ * login role of the app's own (one per deployment or sandbox: its
+ * `holder`) in the stack's Postgres, with privileges on that schema's tables
+ * and sequences and nothing else (not superuser, no other schema, no
+ * `flow_nexus` table, no DDL: the schema's migrations own its shape),
+ * dropped with its holder. Its password is never stored: it
  * is derived from the server's own (kept 0600 in the data folder), so the
  * app's `DATABASE_URL` is made anew at each start and is never in state.
  */
 import { createHmac } from "crypto";
 import type { Client } from "pg";
-import { ensureGateway } from "../runtime/gateway";
-import { linkedResources, LinkRef, RESOURCES_ENV, supabaseLinks } from "../runtime/links";
-import { withDatabase } from "../runtime/postgres";
-import { DATABASE, ensurePostgres } from "../runtime/postgres-server";
+import { ensureGateway } from "./gateway";
+import { linkedResources, LinkRef, RESOURCES_ENV, supabaseLinks } from "./links";
+import { withDatabase } from "./postgres";
+import { DATABASE, ensurePostgres } from "./postgres-server";
 
-/** The app's role: one per deployment. */
-export function roleOf(deploymentId: string): string {
-    return `app_${deploymentId.replace(/[^a-z0-9]/g, "_")}`;
+/** The app's role: one per deployment or sandbox. */
+export function roleOf(holder: string): string {
+    return `app_${holder.replace(/[^a-z0-9]/g, "_")}`;
 }
 
 const quoted = (identifier: string) => `"${identifier.replace(/"/g, '""')}"`;
@@ -41,10 +42,10 @@ async function revokeAll(client: Client, role: string): Promise<void> {
  * when a schema is linked, its grants made anew at each deploy (so an unlinked
  * schema is no longer reachable), dropped when no schema is linked.
  */
-export async function grantLinks(dataDir: string, deploymentId: string, links: readonly LinkRef[]): Promise<void> {
+export async function grantLinks(dataDir: string, holder: string, links: readonly LinkRef[]): Promise<void> {
     const schemas = links.flatMap((l) => (l.type === "DatabaseSchema" ? [l.schema] : []));
-    const role = roleOf(deploymentId);
-    if (schemas.length === 0) return dropLinkRole(dataDir, deploymentId);
+    const role = roleOf(holder);
+    if (schemas.length === 0) return dropLinkRole(dataDir, holder);
     const { password } = await ensurePostgres(dataDir);
     await withDatabase(dataDir, async (client) => {
         const who = quoted(role);
@@ -68,8 +69,8 @@ export async function grantLinks(dataDir: string, deploymentId: string, links: r
 }
 
 /** Drops the app's role, when there is one. */
-export async function dropLinkRole(dataDir: string, deploymentId: string): Promise<void> {
-    const role = roleOf(deploymentId);
+export async function dropLinkRole(dataDir: string, holder: string): Promise<void> {
+    const role = roleOf(holder);
     await withDatabase(dataDir, async (client) => {
         if (!(await roleExists(client, role))) return;
         await revokeAll(client, role);
@@ -82,11 +83,11 @@ export async function dropLinkRole(dataDir: string, deploymentId: string): Promi
  * DATABASE_URL for a linked schema, the stack's gateway and keys for a
  * linked bucket, subscription or user (the service-role key when asked).
  */
-export async function linkEnv(dataDir: string, deploymentId: string, links: readonly LinkRef[]): Promise<Record<string, string>> {
+export async function linkEnv(dataDir: string, holder: string, links: readonly LinkRef[]): Promise<Record<string, string>> {
     const env: Record<string, string> = { [RESOURCES_ENV]: JSON.stringify(linkedResources(links)) };
     if (links.some((l) => l.type === "DatabaseSchema")) {
         const { port, password } = await ensurePostgres(dataDir);
-        const role = roleOf(deploymentId);
+        const role = roleOf(holder);
         env.DATABASE_URL = `postgresql://${role}:${encodeURIComponent(passwordOf(password, role))}@127.0.0.1:${port}/${DATABASE}`;
     }
     const supabase = supabaseLinks(links);
