@@ -15,9 +15,16 @@ export function sameValue(a: unknown, b: unknown): boolean {
     return ka.every((k) => sameValue((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
 }
 
-/** The input properties whose values differ between the old state and the new inputs. */
+const isEmpty = (v: unknown) => (Array.isArray(v) ? v.length === 0 : typeof v === "object" && v !== null && Object.keys(v).length === 0);
+
+/**
+ * The input properties whose values differ between the old state and the
+ * new inputs. An input the old state does not have at all (a version before
+ * it existed) equals an empty list or map: adding `links: []` to a sandbox
+ * made before links existed is no change, and never a replacement.
+ */
 export function changedInputs(olds: Record<string, unknown>, news: Record<string, unknown>, inputs: readonly string[]): string[] {
-    return inputs.filter((key) => !sameValue(olds[key], news[key]));
+    return inputs.filter((key) => !sameValue(olds[key], news[key]) && !(olds[key] === undefined && isEmpty(news[key])));
 }
 
 /**

@@ -120,6 +120,16 @@ describe("contract: Sandbox on E2B", function () {
         assert.equal(e2b.sandboxes.has(id), true);
     });
 
+    it("an onTimeout change (which replaces on E2B) makes a new sandbox, and the old one's delete leaves it alone", async function () {
+        const old = await create({ onTimeout: "kill" });
+        const replacement = await inputs({ onTimeout: "pause", tags: old.tags });
+        assert.deepEqual((await sandboxes.diff(old.sandboxId, old, replacement)).replaces, ["onTimeout"]);
+        const { id } = await sandboxes.create(replacement);
+        assert.notEqual(id, old.sandboxId, "the sandbox being replaced is never adopted as its replacement");
+        await sandboxes.delete(old.sandboxId, old);
+        assert.equal(e2b.sandboxes.has(id), true, "the replacement survives the old one's delete");
+    });
+
     it("read reports running and paused, and drops a sandbox that is gone", async function () {
         const sandbox = await create();
         assert.equal((await sandboxes.read(sandbox.sandboxId, sandbox)).props!.status, "running");

@@ -16,7 +16,7 @@ describe("unit: Sandbox inputs", function () {
         assert.deepEqual(failures, []);
         assert.deepEqual(
             { ...inputs, backend: undefined, tags: undefined },
-            { template: "node", timeoutSeconds: 3600, envs: {}, metadata: {}, onTimeout: "kill", ports: 0, backend: undefined, tags: undefined },
+            { template: "node", timeoutSeconds: 3600, envs: {}, metadata: {}, onTimeout: "kill", ports: 0, links: [], backend: undefined, tags: undefined },
         );
     });
 

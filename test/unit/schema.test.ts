@@ -73,4 +73,11 @@ describe("unit: diffing inputs", function () {
         });
         assert.equal(diffInputs(olds, { name: "a", size: 1 }, ["name", "size"], ["name"]).changes, false);
     });
+
+    it("an input older state does not have equals an empty list or map: no change, no replacement", function () {
+        const made = { template: "node", envs: {} };
+        assert.deepEqual(diffInputs(made, { template: "node", envs: {}, links: [] }, ["template", "envs", "links"], ["links"]).changes, false);
+        assert.deepEqual(diffInputs(made, { template: "node", envs: {}, links: [{ name: "db" }] }, ["template", "envs", "links"], ["links"]).replaces, ["links"]);
+        assert.deepEqual(diffInputs({ links: [{ name: "db" }] }, { links: [] }, ["links"], ["links"]).replaces, ["links"], "emptied is a change");
+    });
 });
