@@ -1,5 +1,6 @@
 /** What other parts of the platform (the gateway) use of users: finding an account and checking its password. */
 import type { Pool } from "pg";
+import type { Row } from "./local";
 import { verifyPassword } from "./password";
 
 /** An account as the gateway's auth shows it (never its password hash). */
@@ -12,15 +13,6 @@ export interface Account {
     updatedAt: Date;
 }
 
-interface Row {
-    id: string;
-    email: string;
-    password_hash: string;
-    full_name: string | null;
-    metadata: Record<string, string>;
-    created_at: Date;
-    updated_at: Date;
-}
 
 const account = (r: Row): Account => ({ id: r.id, email: r.email, fullName: r.full_name, metadata: r.metadata, createdAt: r.created_at, updatedAt: r.updated_at });
 

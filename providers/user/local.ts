@@ -23,7 +23,8 @@ const TABLE = `
         updated_at timestamptz not null default now()
     )`;
 
-interface Row {
+/** A row of flow_nexus.users. */
+export interface Row {
     id: string;
     email: string;
     password_hash: string;
@@ -31,6 +32,7 @@ interface Row {
     metadata: Record<string, string>;
     urn: string;
     created_at: Date;
+    updated_at: Date;
 }
 
 /** A user signs in through the stack's gateway (gateway/auth.ts): it runs while the user exists. */

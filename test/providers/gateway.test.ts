@@ -8,6 +8,7 @@ import { createClient, SupabaseClient } from "@supabase/supabase-js";
 import WebSocket from "ws";
 import { ensureGateway, Gateway, gatewayProcess } from "../../providers/runtime/gateway";
 import { withDatabase } from "../../providers/runtime/postgres";
+import { isAlive, waitUntil } from "../../providers/runtime/process";
 import { provider as realtimeProvider } from "../../providers/realtime/resource";
 import { provider as schemaProvider } from "../../providers/schema/resource";
 import { provider as bucketProvider } from "../../providers/storage/resource";
@@ -211,6 +212,25 @@ describe("gateway: the Supabase APIs of a local stack, through supabase-js", fun
         assert.equal(events[1].new.body, "edited");
         assert.equal(events[2].old.body, "edited");
         for (const e of events) assert.ok(e.at - started < 1000, `${e.eventType} arrived ${e.at - started} ms after the writes began`);
+    });
+
+    it("realtime: a client whose gateway restarted rejoins by itself and receives again", async function () {
+        const bodies: string[] = [];
+        let joins = 0;
+        const channel = signedIn
+            .channel("reconnecting")
+            .on("postgres_changes", { event: "INSERT", schema: "chat", table: "messages" }, (p) => bodies.push(String(p.new.body)))
+            .subscribe((status) => status === "SUBSCRIBED" && joins++);
+        assert.ok(await waitUntil(() => joins === 1, 10_000), "joined");
+        const before = (await gatewayProcess(dataDir))!;
+        process.kill(before.process.pid, "SIGKILL");
+        assert.ok(await waitUntil(() => !isAlive(before.process), 5000));
+        const again = await ensureGateway(dataDir);
+        assert.equal(again.port, gateway.port, "started again on its port");
+        assert.ok(await waitUntil(() => joins === 2, 20_000), "realtime-js rejoined the restarted gateway");
+        await withDatabase(dataDir, (db) => db.query("insert into chat.messages (room, body) values (1, 'after the restart')"));
+        assert.ok(await waitUntil(() => bodies.includes("after the restart"), 3000), `received: ${bodies.join(", ")}`);
+        await signedIn.removeChannel(channel);
     });
 
     it("a table without a RealtimeSubscription is refused with a clear reason", async function () {
