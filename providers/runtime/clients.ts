@@ -11,7 +11,7 @@
  */
 import type { SupabaseClient } from "@supabase/supabase-js";
 import type Stripe from "stripe";
-import { requireCredential } from "./credentials";
+import { credential, requireCredential } from "./credentials";
 
 /** Where the cloud SDKs send their requests; the default is the real services. */
 export interface Transport {
@@ -72,6 +72,15 @@ export async function supabaseClient(): Promise<SupabaseClient> {
     });
 }
 
+/** Where the Stripe SDK sends its requests when `flow-nexus:stripeApiBase` says (stripe-mock, a proxy). */
+function stripeApiBase(): { protocol?: "http" | "https"; host?: string; port?: number } {
+    const base = credential("stripeApiBase");
+    if (!base) return {};
+    const url = new URL(base);
+    const protocol = url.protocol === "http:" ? "http" : "https";
+    return { protocol, host: url.hostname, port: Number(url.port || (protocol === "http" ? 80 : 443)) };
+}
+
 /**
  * A Stripe client. Network retries are the SDK's own (it sends an
  * idempotency key with every POST, so a retry never charges twice).
@@ -80,6 +89,7 @@ export async function stripeClient(): Promise<Stripe> {
     const StripeSdk = (await import("stripe")).default;
     const key = requireCredential("stripeSecretKey");
     return new StripeSdk(key, {
+        ...stripeApiBase(),
         maxNetworkRetries: 2,
         timeout: REQUEST_TIMEOUT_MS,
         appInfo: { name: "flow-nexus" },

@@ -17,6 +17,8 @@ interface CredentialSpec {
     secret: boolean;
     what: string;
     example: string;
+    /** A setting no backend requires (a default applies without it). */
+    optional?: true;
 }
 
 /** Every credential a cloud backend may need, by name. */
@@ -42,11 +44,30 @@ export const CREDENTIALS = {
         example: "postgresql://postgres:<password>@db.<project-ref>.supabase.co:5432/postgres",
     },
     stripeSecretKey: { key: "flow-nexus:stripeSecretKey", secret: true, what: "the Stripe secret key (payments)", example: "sk_live_..." },
+    // Not a credential, and optional: where the Stripe API is (stripe-mock, a proxy); Stripe's own by default.
+    stripeApiBase: {
+        key: "flow-nexus:stripeApiBase",
+        secret: false,
+        what: "the Stripe API's base URL (stripe-mock or a proxy; Stripe's own without it)",
+        example: "http://127.0.0.1:12111",
+        optional: true,
+    },
 } as const satisfies Record<string, CredentialSpec>;
 
 export type CredentialName = keyof typeof CREDENTIALS;
 
 const NAMES = Object.keys(CREDENTIALS) as CredentialName[];
+
+/** The settings that are URLs: a value that is not one is named at preview. */
+const URL_CREDENTIALS: readonly CredentialName[] = ["supabaseUrl", "stripeApiBase"];
+
+function isHttpUrl(value: string): boolean {
+    try {
+        return ["http:", "https:"].includes(new URL(value).protocol);
+    } catch {
+        return false;
+    }
+}
 
 /** What configure stored; module state of the provider process, never serialized. */
 const store = new Map<CredentialName, string>();
@@ -110,6 +131,8 @@ export function requireCredential(name: CredentialName): string {
  */
 export function missingCredentials(kind: unknown, needs: readonly CredentialName[]): string | undefined {
     if (kind !== "cloud") return undefined;
+    const badUrl = URL_CREDENTIALS.find((name) => store.has(name) && !isHttpUrl(store.get(name)!));
+    if (badUrl) return `${CREDENTIALS[badUrl].key} must be an http(s) URL such as ${CREDENTIALS[badUrl].example} (got ${JSON.stringify(store.get(badUrl))})`;
     const missing = needs.filter((name) => !store.has(name));
     if (missing.length === 0) return undefined;
     return `cloud needs ${missing.map((name) => CREDENTIALS[name].key).join(", ")} in stack config: ${missing.map((name) => `\`${setCommand(name)}\``).join("; ")}`;

@@ -13,7 +13,7 @@ import { removePostgres } from "../../providers/runtime/postgres-server";
 import { tempDataDir, testTags } from "../support";
 
 /** Credentials no real service would accept, long enough to be recognised if they ever leak. */
-export const FAKE_CREDENTIALS: Record<Exclude<CredentialName, "databaseUrl">, string> = {
+export const FAKE_CREDENTIALS: Record<Exclude<CredentialName, "databaseUrl" | "stripeApiBase">, string> = {
     e2bApiKey: "e2b_contract0fake0api0key0123456789",
     supabaseUrl: "https://contract-project.supabase.test",
     supabaseAnonKey: "anon-contract-fake-key-0123456789",
