@@ -17,7 +17,8 @@ const source = z
     )
     .strict()
     .refine((s) => (s.template === undefined) !== (s.directory === undefined), {
-        error: (iss) => `must be exactly one of { template: "node-http" | "static-site" | "realtime-notes" } or { directory: "<absolute path>" } (got ${JSON.stringify(iss.input)})`,
+        error: (iss) =>
+            `must be exactly one of { template: ${optionsOf(template).map((t) => JSON.stringify(t)).join(" | ")} } or { directory: "<absolute path>" } (got ${JSON.stringify(iss.input)})`,
     });
 
 const command = text({ maxLength: 4096 });

@@ -68,8 +68,10 @@ export async function gatewayDown(dataDir: string): Promise<string | undefined> 
 
 async function start(dataDir: string): Promise<Running> {
     const known = await readJson<{ port: number }>(portFile(dataDir));
-    // The same port as before, unless a stranger took it (then the apps given the old URL are redeployed by the next up).
-    const port = known && !(await isListening(known.port)) ? known.port : (await allocatePorts(1))[0];
+    // The same port as before, unless a stranger holds it for more than a moment (a dying connection may,
+    // briefly); then another, and the apps given the old URL get the new one at their next start.
+    const free = known && (await waitUntil(async () => !(await isListening(known.port)), 3000, 100));
+    const port = known && free ? known.port : (await allocatePorts(1))[0];
     await writeFileAtomic(portFile(dataDir), JSON.stringify({ port }));
     const ref = await spawnTypeScriptProcess(ENTRY, [dataDir, String(port)], { cwd: gatewayDir(dataDir), logFile: gatewayLog(dataDir) });
     const health = `http://127.0.0.1:${port}/health`;

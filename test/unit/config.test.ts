@@ -40,7 +40,7 @@ describe("unit: stack config", function () {
     it("reads the dev stack's migrations from stacks/migrations in name order", function () {
         assert.deepEqual(
             defaultMigrations().map((m) => m.id),
-            ["001_init", "002_usage"],
+            ["001_init", "002_usage", "003_notes"],
         );
     });
 
