@@ -60,6 +60,8 @@ export class BucketClient {
 
     /** Opens the bucket `name` of the stack whose data folder is `dataDir`. */
     static async open(dataDir: string, name: string): Promise<BucketClient> {
+        // A name from a URL: only a bucket's own shape, never a path out of the storage folder.
+        if (!/^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]$/.test(name)) throw new StorageError("Bucket not found", "NoSuchBucket");
         const rules = await readRules(bucketDir(dataDir, name));
         if (!rules) throw new StorageError("Bucket not found", "NoSuchBucket");
         return new BucketClient(bucketDir(dataDir, name), rules);

@@ -45,7 +45,7 @@ describe("platform: phases 1 and 2 of the dev stack on the real engine", functio
         assert.equal(outputs.platformSettings.stack, stack.name);
         assert.match(outputs.sandboxId, /^sbx-[0-9a-f]{12}$/);
         assert.match(outputs.subscriptionId, /^sub-[0-9a-f]{12}$/);
-        assert.deepEqual(outputs.schema.applied, ["001_init", "002_usage"]);
+        assert.deepEqual(outputs.schema.applied, ["001_init", "002_usage", "003_notes"]);
         assert.equal(outputs.bucket.id, "platform-assets");
         assert.equal(outputs.phase1Complete, true);
         assert.equal(outputs.phase2Complete, true);

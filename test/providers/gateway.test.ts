@@ -123,6 +123,10 @@ describe("gateway: the Supabase APIs of a local stack, through supabase-js", fun
         assert.deepEqual([(gone.error as { statusCode?: string }).statusCode, gone.error?.message], ["404", "Object not found"]);
         const removed = await bucket.remove(["moved/b.txt", "copied/c.txt"]);
         assert.equal(removed.data?.length, 2);
+        const escape = await service.storage.from("..").download("postgres/instance.json");
+        assert.deepEqual([(escape.error as { statusCode?: string }).statusCode, escape.error?.message], ["404", "Bucket not found"], "no path out of the storage folder");
+        const traversal = await bucket.download("../../postgres/instance.json");
+        assert.ok(traversal.error, "nor out of the bucket");
     });
 
     it("a private bucket refuses an anonymous download; a signed URL works until it expires", async function () {
