@@ -11,7 +11,7 @@ import type { Pool } from "pg";
 import { LogicalReplicationService, PgoutputPlugin } from "pg-logical-replication";
 import type { Instance } from "../providers/runtime/postgres-server";
 import { DATABASE } from "../providers/runtime/postgres-server";
-import { PROBE_SCHEMA, PROBE_SQL, PROBE_TABLE } from "../providers/runtime/realtime-probe";
+import { ensureProbe } from "../providers/runtime/realtime-probe";
 
 export const PUBLICATION = "supabase_realtime";
 const SLOT = "flow_nexus_gateway";
@@ -73,17 +73,7 @@ export class ChangeFeed extends EventEmitter {
 
     /** Makes the publication (with the platform's probe table) and the slot when missing, and starts streaming. */
     async start(): Promise<void> {
-        await this.pool.query(PROBE_SQL);
-        // Serialized with the RealtimeSubscription backend, which adds tables to the publication.
-        await this.pool.query(
-            `do $$ begin
-                perform pg_advisory_xact_lock(hashtext('${PUBLICATION}'));
-                if not exists (select 1 from pg_publication where pubname = '${PUBLICATION}') then create publication ${PUBLICATION}; end if;
-                if not exists (select 1 from pg_publication_tables where pubname = '${PUBLICATION}' and schemaname = '${PROBE_SCHEMA}' and tablename = '${PROBE_TABLE}') then
-                    alter publication ${PUBLICATION} add table ${PROBE_SCHEMA}.${PROBE_TABLE};
-                end if;
-             end $$`,
-        );
+        await ensureProbe(this.pool);
         const slot = await this.pool.query<{ active_pid: number | null }>("select active_pid from pg_replication_slots where slot_name = $1", [SLOT]);
         if (slot.rowCount === 0) await this.pool.query("select pg_create_logical_replication_slot($1, 'pgoutput')", [SLOT]);
         // A gateway killed a moment ago may still hold the slot.

@@ -82,7 +82,7 @@ export const phase1Gate = gate(1, "authentication", "the platform user exists an
     }
 });
 
-export const phase2Gate = gate(2, "configure services", "sandbox running, storage configured, schema applied, realtime active.", (resources, report) => {
+export const phase2Gate = gate(2, "configure services", "sandbox running, storage configured, schema applied, realtime active (a change round trip).", (resources, report) => {
     const sandboxes = expectType(resources, "Sandbox", report, "the platform needs a development sandbox");
     const buckets = expectType(resources, "StorageBucket", report, "the platform needs a storage bucket");
     const schemas = expectType(resources, "DatabaseSchema", report, "the platform needs its database schema");
@@ -103,7 +103,7 @@ export const phase2Gate = gate(2, "configure services", "sandbox running, storag
         if (missing.length > 0) report(`${label(d.type, d.name)} has unapplied migrations: ${missing.join(", ")}.`, d.urn);
     }
     for (const s of subscriptions) {
-        if (known(s, "active") !== true) report(`${label(s.type, s.name)} is not active: ${s.props.table} is not in the supabase_realtime publication.`, s.urn);
+        if (known(s, "active") !== true) report(`${label(s.type, s.name)} is not active: ${s.props.table} is not in the supabase_realtime publication, or a probe change did not come back through realtime (flow-nexus status says which).`, s.urn);
     }
 });
 

@@ -5,7 +5,9 @@
  * subscription's events and filter are kept in
  * flow_nexus.realtime_subscriptions. On the cloud backend this is the
  * Supabase project's own publication, reached through `flow-nexus:databaseUrl`
- * (`withDatabase` picks the database by the backend's kind).
+ * (`withDatabase` picks the database by the backend's kind). `active` means a
+ * change really comes back: a probe row's round trip through the stack's
+ * gateway or Supabase Realtime (../runtime/realtime-probe).
  */
 import { randomBytes } from "crypto";
 import type { Client } from "pg";
@@ -13,7 +15,8 @@ import { migratePlatform } from "../runtime/platform-tables";
 import { transaction, withDatabase } from "../runtime/postgres";
 import { ensureGateway } from "../runtime/gateway";
 import { databaseDown } from "../runtime/postgres-server";
-import { PROBE_SCHEMA, PROBE_TABLE, realtimeRoundTrip } from "../runtime/realtime-probe";
+import { requireCredential } from "../runtime/credentials";
+import { ensureProbe, PROBE_SCHEMA, PROBE_TABLE, realtimeRoundTrip } from "../runtime/realtime-probe";
 import type { Inputs, Outputs, SubscriptionBackend } from "./schema";
 
 const PUBLICATION = "supabase_realtime";
@@ -60,20 +63,30 @@ async function publish(client: Client, table: string): Promise<void> {
     });
 }
 
+/** Who serves the changes: locally the stack's gateway, on the cloud Supabase Realtime, with the service-role key. */
+async function realtimeAt(inputs: Inputs): Promise<{ url: string; key: string; where: string }> {
+    if (inputs.backend.kind === "local") {
+        const gateway = await ensureGateway(inputs.backend.dataDir!);
+        return { url: gateway.url, key: gateway.serviceRoleKey, where: "the stack's gateway (its log: flow-nexus logs gateway)" };
+    }
+    const url = requireCredential("supabaseUrl");
+    return { url, key: requireCredential("supabaseServiceRoleKey"), where: `Supabase Realtime at ${url}` };
+}
+
 /**
- * Locally, whether a change really comes back through the stack's gateway:
- * a probe row's INSERT, round trip (on the cloud, the publication is
- * Supabase Realtime's to serve). Undefined when it does, else why not.
+ * Whether a change really comes back: a probe row's INSERT, round trip,
+ * through the stack's gateway (locally) or Supabase Realtime (cloud), over a
+ * WebSocket as an app receives it. Undefined when it does, else why not.
  */
 async function roundTripFails(client: Client, inputs: Inputs): Promise<string | undefined> {
-    if (inputs.backend.kind !== "local") return undefined;
-    const gateway = await ensureGateway(inputs.backend.dataDir!);
+    await ensureProbe(client);
+    const realtime = await realtimeAt(inputs);
     const probe = `${PROBE_SCHEMA}.${PROBE_TABLE}`;
-    const trip = await realtimeRoundTrip(gateway.url, gateway.serviceRoleKey, async (id) => {
+    const trip = await realtimeRoundTrip(realtime.url, realtime.key, async (id) => {
         await client.query(`insert into ${probe} (id) values ($1)`, [id]);
     });
     await client.query(`delete from ${probe} where at < now() - interval '10 seconds'`);
-    return trip.ok ? undefined : trip.error;
+    return trip.ok ? undefined : `${trip.error}, from ${realtime.where}`;
 }
 
 async function active(client: Client, inputs: Inputs): Promise<boolean> {
@@ -86,9 +99,9 @@ async function save(client: Client, id: string, inputs: Inputs): Promise<Outputs
          on conflict (id) do update set events = excluded.events, filter = excluded.filter, urn = excluded.urn`,
         [id, inputs.table, inputs.events, inputs.filter ?? null, inputs.tags["flow-nexus:urn"]],
     );
-    // Locally the stack's gateway delivers the changes (gateway/realtime.ts): a subscription it cannot serve is not made.
+    // A subscription whose changes do not come back is not made.
     const failed = await roundTripFails(client, inputs);
-    if (failed) throw new Error(`realtime does not deliver changes: ${failed} (the gateway's log: flow-nexus logs gateway)`);
+    if (failed) throw new Error(`realtime does not deliver changes: ${failed}`);
     return { ...inputs, subscriptionId: id, active: await inPublication(client, inputs.table) };
 }
 

@@ -15,7 +15,8 @@ export const schema = z.object({
         }).optional(),
         { description: "A Supabase-style row filter; none: every row." },
     ),
-    backend: backendRef(["local", "cloud"], ["databaseUrl"]),
+    // On the cloud the round trip that proves it goes through Supabase Realtime, with the service-role key.
+    backend: backendRef(["local", "cloud"], ["supabaseUrl", "supabaseServiceRoleKey", "databaseUrl"]),
     tags: tags(),
 });
 

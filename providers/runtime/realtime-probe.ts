@@ -11,10 +11,35 @@ import WebSocket from "ws";
 export const PROBE_SCHEMA = "flow_nexus";
 export const PROBE_TABLE = "realtime_probe";
 
-/** The probe table, and its place in the publication (the gateway makes both at start). */
-export const PROBE_SQL = `
+const PUBLICATION = "supabase_realtime";
+
+/**
+ * The probe table and its place in the publication, with the service role
+ * allowed to read it (Supabase Realtime sends a change only to a role that
+ * may select the row). Serialized with the RealtimeSubscription backend,
+ * which adds tables to the publication too; a publication FOR ALL TABLES
+ * already holds it.
+ */
+const PROBE_SETUP = `
+    create schema if not exists ${PROBE_SCHEMA};
     create table if not exists ${PROBE_SCHEMA}.${PROBE_TABLE} (id text primary key, at timestamptz not null default now());
-    alter table ${PROBE_SCHEMA}.${PROBE_TABLE} replica identity full`;
+    alter table ${PROBE_SCHEMA}.${PROBE_TABLE} replica identity full;
+    do $$ begin
+        perform pg_advisory_xact_lock(hashtext('${PUBLICATION}'));
+        if not exists (select 1 from pg_publication where pubname = '${PUBLICATION}') then create publication ${PUBLICATION}; end if;
+        if not exists (select 1 from pg_publication_tables where pubname = '${PUBLICATION}' and schemaname = '${PROBE_SCHEMA}' and tablename = '${PROBE_TABLE}') then
+            alter publication ${PUBLICATION} add table ${PROBE_SCHEMA}.${PROBE_TABLE};
+        end if;
+        if exists (select 1 from pg_roles where rolname = 'service_role') then
+            grant usage on schema ${PROBE_SCHEMA} to service_role;
+            grant select on ${PROBE_SCHEMA}.${PROBE_TABLE} to service_role;
+        end if;
+    end $$`;
+
+/** Makes the probe table, and its place in the publication, when missing. */
+export async function ensureProbe(db: { query(sql: string): Promise<unknown> }): Promise<void> {
+    await db.query(PROBE_SETUP);
+}
 
 /** How a round trip went: its time, or why it failed. */
 export type RoundTrip = { ok: true; ms: number } | { ok: false; error: string };

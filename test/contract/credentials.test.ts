@@ -114,7 +114,7 @@ describe("contract: credentials stay out of state", function () {
             ["StorageBucket", bucketProvider, ["supabaseUrl", "supabaseServiceRoleKey", "databaseUrl"]],
             ["PlatformUser", userProvider, ["supabaseUrl", "supabaseServiceRoleKey", "databaseUrl"]],
             ["DatabaseSchema", schemaProvider, ["databaseUrl"]],
-            ["RealtimeSubscription", realtimeProvider, ["databaseUrl"]],
+            ["RealtimeSubscription", realtimeProvider, ["supabaseUrl", "supabaseServiceRoleKey", "databaseUrl"]],
             ["AutoRefill", refillProvider, ["stripeSecretKey", "databaseUrl"]],
         ];
         setCredentials({});

@@ -9,6 +9,7 @@ import { strict as assert } from "assert";
 import { Inputs as RealtimeInputs, Outputs as RealtimeOutputs, provider as realtimeProvider } from "../../providers/realtime/resource";
 import { readAuditLog } from "../../providers/runtime/audit";
 import { setCredentials } from "../../providers/runtime/credentials";
+import { ensureGateway } from "../../providers/runtime/gateway";
 import { withDatabase } from "../../providers/runtime/postgres";
 import { Inputs as SchemaInputs, Outputs as SchemaOutputs, provider as schemaProvider } from "../../providers/schema/resource";
 import { rejection } from "../support";
@@ -28,7 +29,10 @@ describe("contract: the cloud database (Postgres at flow-nexus:databaseUrl)", fu
 
     before(async function () {
         db = await cloudDatabase();
-        await schemas.configure(stackConfig({ databaseUrl: db.url }));
+        // Supabase Realtime's stand-in over this database: the gateway, which speaks Realtime's protocol as
+        // @supabase/realtime-js does (test/providers/gateway.test.ts proves it with the official client).
+        const realtime = await ensureGateway(db.dataDir);
+        await schemas.configure(stackConfig({ databaseUrl: db.url, supabaseUrl: realtime.url, supabaseServiceRoleKey: realtime.serviceRoleKey }));
     });
 
     after(async function () {
@@ -57,7 +61,8 @@ describe("contract: the cloud database (Postgres at flow-nexus:databaseUrl)", fu
         const table = `${schema.schema}.messages`;
         const inputs = await checked(subscriptions, { table, events: ["INSERT"], backend: CLOUD, tags: tagsOf("RealtimeSubscription", `sub${names}`) } as RealtimeInputs);
         const { id, outs } = await subscriptions.create(inputs);
-        assert.equal(outs!.active, true);
+        assert.equal(outs!.active, true, "a probe row's change came back through Realtime");
+        assert.deepEqual(await query("select 1 from pg_publication_tables where pubname = 'supabase_realtime' and schemaname = 'flow_nexus' and tablename = 'realtime_probe'"), [{ "?column?": 1 }]);
         const published = () => query("select 1 from pg_publication_tables where pubname = 'supabase_realtime' and schemaname = $1 and tablename = 'messages'", [schema.schema]);
         assert.equal((await published()).length, 1);
         const changed = (await subscriptions.update(id, outs!, { ...inputs, events: ["INSERT", "DELETE"] })).outs!;

@@ -73,7 +73,7 @@ describe("policies: the phase gates", function () {
             [
                 "phase 2 (configure services): Sandbox sandbox is paused, not running.",
                 "phase 2 (configure services): DatabaseSchema schema has unapplied migrations: 002.",
-                "phase 2 (configure services): RealtimeSubscription realtime is not active: app.messages is not in the supabase_realtime publication.",
+                "phase 2 (configure services): RealtimeSubscription realtime is not active: app.messages is not in the supabase_realtime publication, or a probe change did not come back through realtime (flow-nexus status says which).",
             ],
         );
     });
