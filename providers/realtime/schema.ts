@@ -24,7 +24,7 @@ export type Inputs = z.output<typeof schema>;
 
 export interface Outputs extends Inputs {
     subscriptionId: string;
-    /** Whether the table is in the supabase_realtime publication right now. */
+    /** Whether the table is in the supabase_realtime publication and a change comes back through realtime, right now. */
     active: boolean;
 }
 
