@@ -5,20 +5,21 @@
  * adopted on create and update. Nothing here charges: a refill run does,
  * with the Stripe processor.
  */
+import type Stripe from "stripe";
 import { backend as policies } from "./local";
 import type { Outputs, RefillBackend } from "./schema";
 import { ensureCustomer, paymentSetup } from "./stripe";
 
-/** The outputs with what Stripe has for the account: its live customer, and whether a refill could be charged. */
-async function withPayments(outs: Outputs): Promise<Outputs> {
-    return { ...outs, ...(await paymentSetup(outs.backend, outs.account)) };
+/** The outputs with what Stripe has for the account: its live customer (asked for once), and whether a refill could be charged. */
+async function withPayments(outs: Outputs, customer?: Stripe.Customer): Promise<Outputs> {
+    return { ...outs, ...(await paymentSetup(outs.backend, outs.account, customer)) };
 }
 
 export const backend: RefillBackend = {
     async create(inputs) {
         // The customer first: a policy whose refills could never be charged is not created.
-        await ensureCustomer(inputs.backend, inputs.account, inputs.tags);
-        return withPayments(await policies.create(inputs));
+        const customer = await ensureCustomer(inputs.backend, inputs.account, inputs.tags);
+        return withPayments(await policies.create(inputs), customer);
     },
 
     async read(id, state) {
@@ -29,8 +30,8 @@ export const backend: RefillBackend = {
     },
 
     async update(id, olds, news) {
-        await ensureCustomer(news.backend, news.account, news.tags);
-        return withPayments(await policies.update(id, olds, news));
+        const customer = await ensureCustomer(news.backend, news.account, news.tags);
+        return withPayments(await policies.update(id, olds, news), customer);
     },
 
     // The Stripe customer and its payments stay, as the ledger does: money history is not the policy's to delete.

@@ -84,13 +84,16 @@ async function liveCustomer(stripe: Stripe, customerId: string): Promise<Stripe.
  * else a new one, created under an idempotency key derived from the stack
  * and account so that a retried create returns the same customer.
  */
-export async function ensureCustomer(db: DatabaseRef, account: string, tags: Tags): Promise<string> {
+export async function ensureCustomer(db: DatabaseRef, account: string, tags: Tags): Promise<Stripe.Customer> {
     const stripe = await stripeClient();
     const recorded = await customerOf(db, account);
-    if (recorded && (await liveCustomer(stripe, recorded))) return recorded;
-    const customerId = (await taggedCustomer(stripe, account, tags)) ?? (await createCustomer(stripe, account, tags, recorded));
-    await recordCustomer(db, account, customerId, tags["flow-nexus:urn"]);
-    return customerId;
+    const known = recorded && (await liveCustomer(stripe, recorded));
+    if (known) return known;
+    const tagged = await taggedCustomer(stripe, account, tags);
+    // Read back with its default payment method expanded, as every customer here is.
+    const customer = (tagged && (await liveCustomer(stripe, tagged))) || (await createCustomer(stripe, account, tags, recorded));
+    await recordCustomer(db, account, customer.id, tags["flow-nexus:urn"]);
+    return customer;
 }
 
 /** The live customer an earlier run of this stack made for the account, found by its metadata. */
@@ -110,7 +113,7 @@ async function taggedCustomer(stripe: Stripe, account: string, tags: Tags): Prom
  * a retried create returns the same customer and never a deleted one: within
  * Stripe's 24 hours a reused key would replay the deleted customer.
  */
-async function createCustomer(stripe: Stripe, account: string, tags: Tags, replacing: string | undefined): Promise<string> {
+async function createCustomer(stripe: Stripe, account: string, tags: Tags, replacing: string | undefined): Promise<Stripe.Customer> {
     const base = `flow-nexus:customer:${createHash("sha256").update(`${tags["flow-nexus:stack"]}\0${account}`).digest("hex")}`;
     const create = async (idempotencyKey: string) => {
         try {
@@ -127,24 +130,24 @@ async function createCustomer(stripe: Stripe, account: string, tags: Tags, repla
         }
     };
     const customerId = await create(replacing ? `${base}:replacing:${replacing}` : base);
-    if (await liveCustomer(stripe, customerId)) return customerId;
-    // The key replayed a customer deleted since: make another.
-    return create(`${base}:replacing:${customerId}`);
+    const live = await liveCustomer(stripe, customerId);
+    if (live) return live;
+    // The key replayed a customer deleted since: make another (new, so live: no need to ask).
+    return (await liveCustomer(stripe, await create(`${base}:replacing:${customerId}`)))!;
 }
 
 /** The account's live customer and whether a refill could be charged to it now. */
-export async function paymentSetup(db: DatabaseRef, account: string): Promise<{ customerId: string; paymentMethodReady: boolean }> {
-    const recorded = await customerOf(db, account);
-    if (!recorded) return { customerId: "", paymentMethodReady: false };
+export async function paymentSetup(db: DatabaseRef, account: string, known?: Stripe.Customer): Promise<{ customerId: string; paymentMethodReady: boolean }> {
     const stripe = await stripeClient();
-    if (!(await liveCustomer(stripe, recorded))) return { customerId: "", paymentMethodReady: false };
-    return { customerId: recorded, paymentMethodReady: (await savedPaymentMethod(stripe, recorded)) !== undefined };
+    const recorded = known ? known.id : await customerOf(db, account);
+    const customer = known ?? (recorded ? await liveCustomer(stripe, recorded) : undefined);
+    if (!customer) return { customerId: "", paymentMethodReady: false };
+    return { customerId: customer.id, paymentMethodReady: (await savedPaymentMethod(stripe, customer)) !== undefined };
 }
 
 /** The payment method a refill charges: the customer's default, else the newest saved card. */
-export async function savedPaymentMethod(stripe: Stripe, customerId: string): Promise<Stripe.PaymentMethod | undefined> {
-    const customer = await liveCustomer(stripe, customerId);
-    if (!customer) return undefined;
+export async function savedPaymentMethod(stripe: Stripe, customer: Stripe.Customer): Promise<Stripe.PaymentMethod | undefined> {
+    const customerId = customer.id;
     const preferred = customer.invoice_settings?.default_payment_method;
     if (preferred && typeof preferred !== "string") return preferred;
     try {
@@ -211,7 +214,8 @@ export async function stripeProcessor(db: DatabaseRef): Promise<PaymentProcessor
             const customer = await customerOf(db, account);
             if (!customer) throw new Error(`${what} failed: the account has no Stripe customer; create its AutoRefill on the cloud backend first`);
             const stripe = await stripeClient();
-            const method = await savedPaymentMethod(stripe, customer);
+            const live = await liveCustomer(stripe, customer);
+            const method = live && (await savedPaymentMethod(stripe, live));
             if (!method) {
                 throw new Error(`${what} failed: Stripe customer ${customer} has no saved payment method; save a card for off-session use (startPaymentMethodSetup), then run the refill again`);
             }
@@ -225,6 +229,8 @@ export async function stripeProcessor(db: DatabaseRef): Promise<PaymentProcessor
                         payment_method: method.id,
                         off_session: true,
                         confirm: true,
+                        // A saved card charged with nobody present: no redirect can happen, so none is offered (else Stripe wants a return_url).
+                        automatic_payment_methods: { enabled: true, allow_redirects: "never" },
                         description: `Flow Nexus refill: ${creditsForUsdCents(usdCents)} credits`,
                         metadata: { [ACCOUNT_KEY]: account, [IDEMPOTENCY_KEY]: idempotencyKey },
                     },

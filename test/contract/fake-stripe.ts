@@ -102,6 +102,17 @@ export class FakeStripe {
 
     private confirm(req: Recorded): Response {
         const form = req.form();
+        // As Stripe (API 2023-08-16 and later): automatic payment methods are on by default, and a confirmation
+        // that could redirect needs a return_url, unless redirects are refused or the method types are named.
+        const mayRedirect =
+            form.get("confirm") === "true" && !form.get("return_url") && !form.get("payment_method_types[0]") && form.get("automatic_payment_methods[allow_redirects]") !== "never";
+        if (mayRedirect) {
+            return stripeError(400, {
+                type: "invalid_request_error",
+                message:
+                    "This PaymentIntent is configured to accept payment methods enabled in your Dashboard. Because some of these payment methods might redirect your customer off of your page, you must provide a `return_url`. If you don't want to accept redirect-based payment methods, set `automatic_payment_methods[enabled]` to `true` and `automatic_payment_methods[allow_redirects]` to `never` when creating Setup Intents and Payment Intents.",
+            });
+        }
         const outcome = this.outcomes.shift() ?? "succeeded";
         const intent = {
             id: `pi_${this.next++}`,

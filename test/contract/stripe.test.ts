@@ -69,6 +69,7 @@ describe("contract: Stripe", function () {
         assert.equal(outs.customerId, "cus_1");
         assert.equal(outs.paymentMethodReady, false);
         assert.equal(stripe.calls("POST", /^\/v1\/payment_intents$/).length, 0, "create never charges");
+        assert.equal(stripe.calls("GET", /^\/v1\/customers\/cus_1$/).length, 1, "the customer is read back once per create");
     });
 
     it("adopts the customer an interrupted run made (found by its metadata), instead of creating a second one", async function () {
