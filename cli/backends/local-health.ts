@@ -15,7 +15,7 @@ import { readPolicy } from "../../providers/billing/policy";
 import { spentUsdCents } from "../../providers/billing/refill";
 import { gatewayKeys, gatewayProcess, gatewayWanted } from "../../providers/runtime/gateway";
 import { probe } from "../../providers/runtime/http";
-import { PROBE_SCHEMA, PROBE_TABLE, realtimeRoundTrip } from "../../providers/runtime/realtime-probe";
+import { realtimeRoundTrip } from "../../providers/runtime/realtime-probe";
 import { readJson } from "../../providers/runtime/files";
 import { withDatabase } from "../../providers/runtime/postgres";
 import { databaseDir } from "../../providers/runtime/stack-data";
@@ -82,9 +82,7 @@ async function gateway(dataDir: string): Promise<ServiceCheck> {
 async function roundTrip(dataDir: string, client: Client): Promise<string> {
     const running = await gatewayProcess(dataDir);
     if (!running) return "no round trip: the gateway is not running";
-    const trip = await realtimeRoundTrip(running.url, (await gatewayKeys(dataDir)).serviceRoleKey, async (id) => {
-        await client.query(`insert into ${PROBE_SCHEMA}.${PROBE_TABLE} (id) values ($1)`, [id]);
-    });
+    const trip = await realtimeRoundTrip(running.url, (await gatewayKeys(dataDir)).serviceRoleKey, client);
     return trip.ok ? `a change round trip in ${trip.ms} ms` : `no round trip: ${trip.error}`;
 }
 

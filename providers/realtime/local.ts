@@ -16,7 +16,7 @@ import { transaction, withDatabase } from "../runtime/postgres";
 import { ensureGateway } from "../runtime/gateway";
 import { databaseDown } from "../runtime/postgres-server";
 import { requireCredential } from "../runtime/credentials";
-import { ensureProbe, PROBE_SCHEMA, PROBE_TABLE, realtimeRoundTrip } from "../runtime/realtime-probe";
+import { ensureProbe, realtimeRoundTrip } from "../runtime/realtime-probe";
 import type { Inputs, Outputs, SubscriptionBackend } from "./schema";
 
 const PUBLICATION = "supabase_realtime";
@@ -81,11 +81,7 @@ async function realtimeAt(inputs: Inputs): Promise<{ url: string; key: string; w
 async function roundTripFails(client: Client, inputs: Inputs): Promise<string | undefined> {
     await ensureProbe(client);
     const realtime = await realtimeAt(inputs);
-    const probe = `${PROBE_SCHEMA}.${PROBE_TABLE}`;
-    const trip = await realtimeRoundTrip(realtime.url, realtime.key, async (id) => {
-        await client.query(`insert into ${probe} (id) values ($1)`, [id]);
-    });
-    await client.query(`delete from ${probe} where at < now() - interval '10 seconds'`);
+    const trip = await realtimeRoundTrip(realtime.url, realtime.key, client);
     return trip.ok ? undefined : `${trip.error}, from ${realtime.where}`;
 }
 

@@ -46,10 +46,17 @@ export type RoundTrip = { ok: true; ms: number } | { ok: false; error: string };
 
 /**
  * Joins the probe table's changes at `url` (a Supabase URL: the gateway's,
- * or a project's) with `key`, runs `insert(id)`, and waits up to `timeoutMs`
- * for that row's INSERT to arrive.
+ * or a project's) with `key`, inserts a probe row through `db`, and waits up
+ * to `timeoutMs` for that row's INSERT to arrive; old probe rows go after.
  */
-export function realtimeRoundTrip(url: string, key: string, insert: (id: string) => Promise<void>, timeoutMs = 5000): Promise<RoundTrip> {
+export async function realtimeRoundTrip(url: string, key: string, db: { query(sql: string, values?: unknown[]): Promise<unknown> }, timeoutMs = 5000): Promise<RoundTrip> {
+    const table = `${PROBE_SCHEMA}.${PROBE_TABLE}`;
+    const trip = await roundTrip(url, key, (id) => db.query(`insert into ${table} (id) values ($1)`, [id]).then(() => undefined), timeoutMs);
+    await db.query(`delete from ${table} where at < now() - interval '10 seconds'`);
+    return trip;
+}
+
+function roundTrip(url: string, key: string, insert: (id: string) => Promise<void>, timeoutMs = 5000): Promise<RoundTrip> {
     const id = `probe-${randomBytes(6).toString("hex")}`;
     const topic = `realtime:flow-nexus-probe-${id}`;
     const socketUrl = `${url.replace(/^http/, "ws")}/realtime/v1/websocket?apikey=${encodeURIComponent(key)}&vsn=2.0.0`;
