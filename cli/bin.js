@@ -11,6 +11,13 @@ process.stdout.on("error", (err) => {
     throw err;
 });
 
+// The CLI operates this checkout's stacks; an installed flow-nexus package
+// ships the components and resources, not the CLI's sources.
+if (!require("fs").existsSync(require("path").join(__dirname, "main.ts"))) {
+    console.error("flow-nexus: the CLI runs from a flow-nexus checkout (node cli/bin.js there); this installed package provides the components, the resources and flow-nexus/runtime");
+    process.exit(2);
+}
+
 require("./main.ts")
     .main(process.argv.slice(2))
     .then((code) => {

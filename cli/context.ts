@@ -4,6 +4,7 @@
  * outputs and the backend that operates its services.
  */
 import * as path from "path";
+import { PACKAGE_ROOT } from "../providers/runtime/package";
 import type { CommandSpec, OptionValues } from "./args";
 import { backendFor, PlatformBackend } from "./backends";
 import { Engine } from "./engine";
@@ -16,8 +17,7 @@ export interface Command extends CommandSpec {
     run(ctx: Context): Promise<number>;
 }
 
-/** The package root: this file is in `<root>/cli/`. */
-export const PACKAGE_ROOT = path.resolve(__dirname, "..");
+
 
 /** Stack names as Pulumi takes them (optionally `org/project/stack`); never a path that leaves the data folder. */
 export function checkStackName(name: string): string {

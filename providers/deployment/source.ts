@@ -7,6 +7,7 @@
 import { createHash } from "crypto";
 import { promises as fs } from "fs";
 import * as path from "path";
+import { PACKAGE_ROOT } from "../runtime/package";
 
 import type { Source } from "./schema";
 
@@ -20,7 +21,7 @@ export const NODE_START = "node server.js";
 
 /** The directory a source's files are read from. */
 export function sourceDir(source: Source): string {
-    return source.template !== undefined ? path.resolve(__dirname, "..", "..", "templates", source.template) : source.directory!;
+    return source.template !== undefined ? path.join(PACKAGE_ROOT, "templates", source.template) : source.directory!;
 }
 
 /** A file of a source: its path relative to the source's root, with forward slashes. */

@@ -16,6 +16,7 @@ import { withDatabase } from "../runtime/postgres";
 import { databaseDown } from "../runtime/postgres-server";
 import { isAlive, pidRunning, ProcessRef, signalPids, stopGroup, waitUntil } from "../runtime/process";
 import { spawnTypeScriptProcess } from "../runtime/load";
+import { moduleFile } from "../runtime/package";
 import type { Inputs, MonitorBackend, Outputs } from "./schema";
 
 
@@ -183,7 +184,7 @@ async function startWatchdog(dataDir: string, monitorId: string): Promise<Proces
     await fs.mkdir(dir, { recursive: true });
     await fs.rm(readyFile(dir), { force: true });
     const logFile = path.join(dir, "watchdog.log");
-    const ref = await spawnTypeScriptProcess(path.join(__dirname, "watchdog.ts"), [path.resolve(dataDir), monitorId], { cwd: dir, logFile });
+    const ref = await spawnTypeScriptProcess(moduleFile(__dirname, "watchdog"), [path.resolve(dataDir), monitorId], { cwd: dir, logFile });
     const ready = async () => (await fs.readFile(readyFile(dir), "utf8").catch(() => "")) === String(ref.pid);
     await waitUntil(async () => (await ready()) || !isAlive(ref), 60_000, 100);
     if (!(await ready())) {

@@ -1,7 +1,6 @@
 /**
  * The watchdog of one monitor: a detached process, started by the local
- * backend as `node --require ts-node/register/transpile-only watchdog.ts
- * <dataDir> <monitorId>`, that outlives the `pulumi` run. Every round it
+ * backend (`spawnTypeScriptProcess`) as `node watchdog.ts <dataDir> <monitorId>`, that outlives the `pulumi` run. Every round it
  * re-reads the monitor's configuration from Postgres, probes each target,
  * records the checks, and after `consecutiveFailures` failed checks in a row
  * restarts the target's deployment (when asked to) and POSTs an alert to

@@ -13,14 +13,15 @@ import { readJson, writeFileAtomic } from "./files";
 import { probe } from "./http";
 import { apiKey, jwtSecret } from "./jwt";
 import { spawnTypeScriptProcess } from "./load";
+import { moduleFile } from "./package";
 import { withFileLock } from "./lock";
 import { allocatePorts, isListening } from "./ports";
 import { ensurePostgres } from "./postgres-server";
 import { isAlive, ProcessRef, signalPids, terminate, waitUntil } from "./process";
 
-const ENTRY = path.join(__dirname, "..", "..", "gateway", "main.ts");
+const ENTRY = moduleFile(__dirname, "..", "..", "gateway", "main");
 /** What names a gateway process on its command line. */
-const MARK = path.join("gateway", "main.ts");
+const MARK = path.join("gateway", path.basename(ENTRY));
 
 /** How to reach a running gateway, and the keys it accepts. */
 export interface Gateway {

@@ -10,8 +10,8 @@
 import type { Client } from "pg";
 import { transaction } from "./postgres";
 
-// Any fixed number: every migration of the platform's tables runs under this lock.
-const DDL_LOCK = 7_146_233_901;
+/** Any fixed number: every change to the platform's tables (`flow_nexus.*`) runs under this advisory lock. */
+export const DDL_LOCK = 7_146_233_901;
 
 const VERSIONS = `
     create schema if not exists flow_nexus;

@@ -7,6 +7,7 @@
  */
 import { randomBytes } from "crypto";
 import WebSocket from "ws";
+import { DDL_LOCK } from "./platform-tables";
 
 export const PROBE_SCHEMA = "flow_nexus";
 export const PROBE_TABLE = "realtime_probe";
@@ -16,16 +17,19 @@ const PUBLICATION = "supabase_realtime";
 /**
  * The probe table and its place in the publication, with the service role
  * allowed to read it (Supabase Realtime sends a change only to a role that
- * may select the row). Serialized with the RealtimeSubscription backend,
- * which adds tables to the publication too; a publication FOR ALL TABLES
+ * may select the row). One transaction (a single query), serialized with
+ * the platform's other tables and with the RealtimeSubscription backend,
+ * which adds tables to the publication too: two subscriptions created at
+ * once would otherwise both create the table. A publication FOR ALL TABLES
  * already holds it.
  */
 const PROBE_SETUP = `
+    select pg_advisory_xact_lock(${DDL_LOCK});
+    select pg_advisory_xact_lock(hashtext('${PUBLICATION}'));
     create schema if not exists ${PROBE_SCHEMA};
     create table if not exists ${PROBE_SCHEMA}.${PROBE_TABLE} (id text primary key, at timestamptz not null default now());
     alter table ${PROBE_SCHEMA}.${PROBE_TABLE} replica identity full;
     do $$ begin
-        perform pg_advisory_xact_lock(hashtext('${PUBLICATION}'));
         if not exists (select 1 from pg_publication where pubname = '${PUBLICATION}') then create publication ${PUBLICATION}; end if;
         if not exists (select 1 from pg_publication_tables where pubname = '${PUBLICATION}' and schemaname = '${PROBE_SCHEMA}' and tablename = '${PROBE_TABLE}') then
             alter publication ${PUBLICATION} add table ${PROBE_SCHEMA}.${PROBE_TABLE};

@@ -10,6 +10,7 @@ import * as path from "path";
 import { requireCredits } from "../billing/api";
 import { grantLinks } from "../runtime/link-env";
 import { spawnTypeScriptProcess } from "../runtime/load";
+import { moduleFile } from "../runtime/package";
 import { TAIL_LINES } from "../runtime/logs";
 import { allocatePorts, isListening } from "../runtime/ports";
 import { isAlive, ProcessRef, signalPids, stopGroup, waitUntil } from "../runtime/process";
@@ -24,7 +25,7 @@ const HOST = "127.0.0.1";
 
 async function startSupervisor(dir: string): Promise<ProcessRef> {
     const logFile = path.join(dir, "logs", "supervisor.log");
-    const ref = await spawnTypeScriptProcess(path.join(__dirname, "supervisor.ts"), [dir], { cwd: dir, logFile });
+    const ref = await spawnTypeScriptProcess(moduleFile(__dirname, "supervisor"), [dir], { cwd: dir, logFile });
     await waitUntil(() => existsSync(readyFile(dir)) || !isAlive(ref), 30_000, 100);
     if (!existsSync(readyFile(dir))) {
         if (isAlive(ref)) await stopGroup(ref);

@@ -1,7 +1,6 @@
 /**
  * The supervisor of one local sandbox: a detached process, started by the
- * backend as `node --require ts-node/register/transpile-only supervisor.ts
- * <sandboxDir>`, that outlives the `pulumi` run. Its being alive is what
+ * backend (`spawnTypeScriptProcess`) as `node supervisor.ts <sandboxDir>`, that outlives the `pulumi` run. Its being alive is what
  * makes the sandbox alive. Once a second, and at once on SIGHUP (the
  * backend changed sandbox.json), it applies the sandbox's timeout; it exits
  * when the sandbox is deleted.
