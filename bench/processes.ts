@@ -45,7 +45,7 @@ export function tree(root: number, procs = allProcesses()): Proc[] {
 
 /** What the platform runs on its own, as opposed to the engine: its servers, supervisors and apps. */
 export function isPlatformProcess(p: Proc): boolean {
-    return /postgres|supervisor\.ts|watchdog\.ts|bwrap|server\.js/.test(p.cmdline);
+    return /postgres|supervisor\.[jt]s|watchdog\.[jt]s|gateway\/main\.[jt]s|bwrap|server\.js/.test(p.cmdline);
 }
 
 export function megabytes(kb: number): number {
@@ -76,12 +76,12 @@ export function samplePeak(pid: number): { stop(): number } {
 
 /**
  * The platform at rest under `dataDir`: its Postgres (the postmaster and
- * its backends), sandbox supervisors and watchdogs; the apps excluded.
+ * its backends), its gateway, sandbox supervisors and watchdogs; the apps excluded.
  */
 export function platformAtRestKb(dataDir: string): number {
     const procs = allProcesses();
     const postmasters = procs.filter((p) => p.cmdline.includes("postgres -D") && p.cmdline.includes(dataDir));
     const postgres = postmasters.flatMap((p) => tree(p.pid, procs));
-    const helpers = procs.filter((p) => /supervisor\.ts|watchdog\.ts/.test(p.cmdline) && p.cmdline.includes(dataDir));
+    const helpers = procs.filter((p) => /supervisor\.[jt]s|watchdog\.[jt]s|gateway\/main\.[jt]s/.test(p.cmdline) && p.cmdline.includes(dataDir));
     return [...postgres, ...helpers].reduce((sum, p) => sum + p.rssKb, 0);
 }

@@ -112,8 +112,18 @@ export class TestStack {
      * `onStart` gets the CLI's pid (the benchmark samples its processes).
      */
     tryRun(args: string[], onStart?: (pid: number) => void): Promise<CommandResult> {
+        return this.exec("pulumi", args, {}, onStart);
+    }
+
+    /**
+     * Runs any command in the program's folder with this stack's environment
+     * (its backend, PULUMI_HOME and passphrase), `env` changing it (a key set
+     * to undefined is removed); resolves whatever the exit code.
+     */
+    exec(file: string, args: string[], env: Record<string, string | undefined> = {}, onStart?: (pid: number) => void): Promise<CommandResult> {
+        const merged = Object.fromEntries(Object.entries({ ...this.env, ...env }).filter(([, v]) => v !== undefined));
         return new Promise((resolve, reject) => {
-            const child = spawn("pulumi", args, { cwd: this.programDir, env: this.env, stdio: ["ignore", "pipe", "pipe"] });
+            const child = spawn(file, args, { cwd: this.programDir, env: merged, stdio: ["ignore", "pipe", "pipe"] });
             if (child.pid !== undefined) onStart?.(child.pid);
             let stdout = "";
             let stderr = "";
