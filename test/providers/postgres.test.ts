@@ -84,6 +84,49 @@ describe("providers: the embedded Postgres runtime", function () {
     });
 });
 
+describe("providers: a new stack's cluster, copied from the machine's template", function () {
+    const stacks: string[] = [];
+    let cache: string;
+    const saved = process.env.FLOW_NEXUS_POSTGRES_CACHE;
+
+    before(async function () {
+        cache = await fs.mkdtemp(path.join(os.tmpdir(), "flow-nexus-pg-cache-"));
+        process.env.FLOW_NEXUS_POSTGRES_CACHE = cache;
+    });
+    after(async function () {
+        if (saved === undefined) delete process.env.FLOW_NEXUS_POSTGRES_CACHE;
+        else process.env.FLOW_NEXUS_POSTGRES_CACHE = saved;
+        for (const dataDir of stacks) await removeStackData(dataDir);
+        await fs.rm(cache, { recursive: true, force: true });
+    });
+
+    async function newStack(): Promise<{ dataDir: string; password: string; system: string }> {
+        const dataDir = await tempDataDir();
+        stacks.push(dataDir);
+        const { rows } = await withDatabase(dataDir, (c) => c.query("select system_identifier::text as id from pg_control_system()"));
+        const { password } = JSON.parse(await fs.readFile(path.join(dataDir, "postgres", "instance.json"), "utf8"));
+        return { dataDir, password, system: rows[0].id };
+    }
+
+    it("the first stack's cluster becomes the template; the next ones are copies of it, each with a password of its own", async function () {
+        const first = await newStack();
+        const [build] = await fs.readdir(cache);
+        const template = path.join(cache, build);
+        assert.ok(await exists(path.join(template, "data", "PG_VERSION")));
+        assert.equal((await fs.stat(path.join(template, "password"))).mode & 0o777, 0o600);
+        const templatePassword = (await fs.readFile(path.join(template, "password"), "utf8")).trim();
+
+        const second = await newStack();
+        assert.equal(second.system, first.system, "a copy of the same initdb");
+        assert.notEqual(second.password, first.password);
+        for (const own of [first.password, second.password]) assert.notEqual(own, templatePassword);
+        const url = new URL(await databaseUrl(second.dataDir));
+        url.password = templatePassword;
+        const { Client } = await import("pg");
+        await assert.rejects(new Client({ connectionString: url.toString() }).connect(), /password authentication failed/);
+    });
+});
+
 describe("providers: the audit log", function () {
     let dataDir: string;
 

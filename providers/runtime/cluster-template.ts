@@ -1,0 +1,70 @@
+/**
+ * A new stack's PostgreSQL cluster without an initdb each time: the first
+ * cluster made on a machine (for a given PostgreSQL build) is copied, before
+ * it ever starts, into a cache outside the project, with the superuser
+ * password it was made with; each later stack copies it (`cp -a`, which
+ * keeps the postgres user's ownership when we are root) and gives its
+ * superuser a password of its own once it runs (./postgres-server).
+ */
+import { execFile } from "child_process";
+import { createHash, randomBytes } from "crypto";
+import { existsSync, promises as fs, statSync } from "fs";
+import * as os from "os";
+import * as path from "path";
+import { promisify } from "util";
+import { writeFileAtomic } from "./files";
+import { withFileLock } from "./lock";
+
+const run = promisify(execFile);
+
+/** Bumped when what initdb is asked to make changes (its user, auth method or options). */
+const TEMPLATE_FORMAT = 1;
+
+/** The cache of one PostgreSQL build's template; FLOW_NEXUS_POSTGRES_CACHE moves the cache. */
+function templateDir(initdb: string): string {
+    const stat = statSync(initdb);
+    const build = createHash("sha256").update(`${TEMPLATE_FORMAT}:${initdb}:${stat.size}:${stat.mtimeMs}`).digest("hex").slice(0, 16);
+    const base = process.env.FLOW_NEXUS_POSTGRES_CACHE ?? path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), ".cache"), "flow-nexus", "postgres");
+    return path.join(base, build);
+}
+
+async function copy(from: string, to: string): Promise<void> {
+    await run("cp", ["-a", from, to]);
+}
+
+/**
+ * Puts a fresh, never-started cluster at `data` and resolves to its
+ * superuser's password: a copy of the template, or, the first time,
+ * `initdb(password)`'s cluster, which then becomes the template.
+ */
+export async function newCluster(data: string, initdb: { binary: string; make(password: string): Promise<void> }): Promise<string> {
+    const cache = templateDir(initdb.binary);
+    const ready = () => existsSync(path.join(cache, "data", "PG_VERSION")) && existsSync(path.join(cache, "password"));
+    if (!ready()) {
+        await fs.mkdir(path.dirname(cache), { recursive: true, mode: 0o700 });
+        const made = await withFileLock(
+            `${cache}.lock`,
+            async () => {
+                if (ready()) return undefined;
+                const password = randomBytes(24).toString("hex");
+                await initdb.make(password);
+                const staging = `${cache}.${process.pid}.tmp`;
+                await fs.rm(staging, { recursive: true, force: true });
+                await fs.mkdir(staging, { mode: 0o700 });
+                await copy(data, path.join(staging, "data"));
+                await writeFileAtomic(path.join(staging, "password"), password, 0o600);
+                await fs.rm(cache, { recursive: true, force: true });
+                await fs.rename(staging, cache);
+                return password;
+            },
+            { waitMs: 120_000, what: "the PostgreSQL template cluster is being made: its lock" },
+        );
+        if (made !== undefined) return made;
+    }
+    if (existsSync(data)) throw new Error(`${data} already exists, but the stack has no record of its server (instance.json): move it away to start afresh`);
+    const staging = `${data}.${process.pid}.tmp`;
+    await fs.rm(staging, { recursive: true, force: true });
+    await copy(path.join(cache, "data"), staging);
+    await fs.rename(staging, data);
+    return (await fs.readFile(path.join(cache, "password"), "utf8")).trim();
+}

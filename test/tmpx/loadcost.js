@@ -1,0 +1,11 @@
+require("/work/main/providers/runtime/ts-register");
+const t0 = process.hrtime.bigint();
+require("/work/main/node_modules/@pulumi/pulumi");
+const t1 = process.hrtime.bigint();
+const reg = require("/work/main/providers/registry");
+for (const t of reg.TYPES) reg.providerOf(t);
+const t2 = process.hrtime.bigint();
+const mods = ["billing","deployment","monitor","realtime","sandbox","schema","storage","user"].map(m => `/work/main/providers/${m}/local`);
+for (const m of mods) require(m);
+const t3 = process.hrtime.bigint();
+console.log("pulumi", Number(t1-t0)/1e6, "providers", Number(t2-t1)/1e6, "local backends", Number(t3-t2)/1e6);
