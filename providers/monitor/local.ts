@@ -16,6 +16,7 @@ import { withDatabase } from "../runtime/postgres";
 import { databaseDown } from "../runtime/postgres-server";
 import { isAlive, pidRunning, ProcessRef, signalPids, stopGroup, waitUntil } from "../runtime/process";
 import { spawnTypeScriptProcess } from "../runtime/load";
+import { startTask, stopTask, taskHost } from "../runtime/task-host";
 import { moduleFile } from "../runtime/package";
 import type { Inputs, MonitorBackend, Outputs } from "./schema";
 
@@ -174,24 +175,26 @@ export function readAlerts(dataDir: string, monitorId: string): Promise<AlertRec
     });
 }
 
-/** Whether `ref` is a live watchdog of this monitor (its command line names the monitor). */
-function running(ref: ProcessRef | null | undefined, monitorId: string): ref is ProcessRef {
-    return ref !== null && ref !== undefined && isAlive(ref, monitorId);
+/** Whether `ref`, the watchdog the monitor's row names, watches it now: the stack's watchdog process, or one an older flow-nexus started for it alone. */
+function running(dataDir: string, ref: ProcessRef | null | undefined, monitorId: string): ref is ProcessRef {
+    return ref !== null && ref !== undefined && (taskHost(dataDir, "watchdog", monitorId)?.pid === ref.pid || isAlive(ref, monitorId));
 }
 
+/** Has the stack's watchdog process (started if none runs) watch the monitor; resolves to that process once it has claimed it. */
 async function startWatchdog(dataDir: string, monitorId: string): Promise<ProcessRef> {
     const dir = monitorDir(dataDir, monitorId);
     await fs.mkdir(dir, { recursive: true });
     await fs.rm(readyFile(dir), { force: true });
     const logFile = path.join(dir, "watchdog.log");
-    const ref = await spawnTypeScriptProcess(moduleFile(__dirname, "watchdog"), [path.resolve(dataDir), monitorId], { cwd: dir, logFile });
-    const ready = async () => (await fs.readFile(readyFile(dir), "utf8").catch(() => "")) === String(ref.pid);
-    await waitUntil(async () => (await ready()) || !isAlive(ref), 60_000, 100);
-    if (!(await ready())) {
-        if (isAlive(ref)) await stopGroup(ref);
-        throw new Error(`the watchdog of monitor ${monitorId} did not start; the last lines of its log (${logFile}):\n${await logTail(logFile)}`);
-    }
-    return ref;
+    const host = await startTask(dataDir, "watchdog", monitorId, {
+        logFile,
+        spawn: (hostLog) => spawnTypeScriptProcess(moduleFile(__dirname, "watchdog"), [path.resolve(dataDir)], { cwd: path.resolve(dataDir), logFile: hostLog }),
+        logTail: (file) => logTail(file),
+    });
+    const ready = async () => (await fs.readFile(readyFile(dir), "utf8").catch(() => "")) === String(host.pid);
+    await waitUntil(async () => (await ready()) || taskHost(dataDir, "watchdog", monitorId) === undefined, 60_000, 20);
+    if (!(await ready())) throw new Error(`the watchdog of monitor ${monitorId} did not start; the last lines of its log (${logFile}):\n${await logTail(logFile)}`);
+    return host;
 }
 
 /** Stores the configuration and makes sure a watchdog acts on it: a running one re-reads it at once. */
@@ -206,7 +209,7 @@ async function apply(monitorId: string, inputs: Inputs): Promise<Outputs> {
         return (await loadMonitor(client, monitorId))!.watchdog;
     });
     let ref: ProcessRef;
-    if (running(watchdog, monitorId)) {
+    if (running(dataDir, watchdog, monitorId)) {
         // SIGHUP wakes it from its sleep, so a new interval or target applies now.
         signalPids([watchdog.pid], "SIGHUP");
         ref = watchdog;
@@ -223,7 +226,8 @@ async function remove(dataDir: string, monitorId: string): Promise<void> {
         return (await loadMonitor(client, monitorId))?.watchdog;
     });
     // The watchdog first, so it records nothing more; one that never claimed the row exits when it finds the row gone.
-    if (running(watchdog, monitorId)) await stopGroup(watchdog);
+    await stopTask(dataDir, "watchdog", monitorId);
+    if (watchdog && isAlive(watchdog, monitorId)) await stopGroup(watchdog);
     await withDatabase(dataDir, async (client) => {
         for (const table of ["monitor_checks", "monitor_alerts"]) {
             await client.query(`delete from flow_nexus.${table} where monitor_id = $1`, [monitorId]);
@@ -238,7 +242,8 @@ export const backend: MonitorBackend = {
         const database = await databaseDown(state.backend);
         if (database) return database;
         // Down, not gone: its folder is there and its watchdog is not.
-        if (!existsSync(monitorDir(state.backend.dataDir!, id)) || pidRunning(state.watchdogPid, id)) return undefined;
+        const dataDir = state.backend.dataDir!;
+        if (!existsSync(monitorDir(dataDir, id)) || taskHost(dataDir, "watchdog", id)?.pid === state.watchdogPid || pidRunning(state.watchdogPid, id)) return undefined;
         return `the watchdog of monitor ${id} is not running`;
     },
 
@@ -264,7 +269,7 @@ export const backend: MonitorBackend = {
             return loadMonitor(client, id);
         });
         if (!row) return undefined;
-        if (running(row.watchdog, id)) return { ...state, status: "active", watchdogPid: row.watchdog.pid };
+        if (running(state.backend.dataDir!, row.watchdog, id)) return { ...state, status: "active", watchdogPid: row.watchdog.pid };
         // An empty hash differs from the configuration's, so the next `up` starts a watchdog again.
         return { ...state, status: "stopped", watchdogPid: 0, configHash: "" };
     },

@@ -1,12 +1,14 @@
 /**
- * The watchdog of one monitor: a detached process, started by the local
- * backend (`spawnTypeScriptProcess`) as `node watchdog.ts <dataDir> <monitorId>`, that outlives the `pulumi` run. Every round it
- * re-reads the monitor's configuration from Postgres, probes each target,
- * records the checks, and after `consecutiveFailures` failed checks in a row
- * restarts the target's deployment (when asked to) and POSTs an alert to
- * each webhook. A SIGHUP (the configuration changed) starts the next round
- * at once. It also keeps the stack's gateway running. It exits when its
- * monitor is deleted or another watchdog claims it.
+ * The watchdogs of a stack's monitors: one detached process per stack
+ * (`node watchdog.ts <dataDir>`, started by the local backend through
+ * ../runtime/task-host) that outlives the `pulumi` run and watches each
+ * monitor assigned to it. Every round a watch re-reads its monitor's
+ * configuration from Postgres, probes each target, records the checks, and
+ * after `consecutiveFailures` failed checks in a row restarts the target's
+ * deployment (when asked to) and POSTs an alert to each webhook. A SIGHUP
+ * (a configuration changed) starts the next rounds at once. The process
+ * also keeps the stack's gateway running. A watch ends when its monitor is
+ * deleted or another watchdog claims it; the process, when none is left.
  */
 import { existsSync, promises as fs } from "fs";
 import * as http from "http";
@@ -18,6 +20,7 @@ import { ensureGateway, gatewayDown } from "../runtime/gateway";
 import { probe, ProbeResult } from "../runtime/http";
 import { withDatabase } from "../runtime/postgres";
 import { processRef } from "../runtime/process";
+import { serveTasks, TaskContext, TaskLog } from "../runtime/task-host";
 import {
     AlertPayload,
     claimMonitor,
@@ -82,10 +85,6 @@ const probeTimeout = (thresholds: Thresholds) => Math.max(thresholds.latencyMs, 
 const POST_TIMEOUT_MS = 5000;
 const PRUNE_EVERY_MS = 60 * 60 * 1000;
 
-function log(message: string): void {
-    console.log(`${new Date().toISOString()} ${message}`);
-}
-
 /** Sends the alert to one channel; never throws, reports how it went. */
 export async function deliver(channel: AlertChannel, payload: AlertPayload): Promise<Delivery> {
     if (channel.type === "webhook") return postAlert(channel.url, payload);
@@ -136,7 +135,7 @@ export function postAlert(url: string, payload: AlertPayload): Promise<Delivery>
 }
 
 /** Restarts the target's deployment if asked, alerts every webhook, and records the alert. */
-async function raise(dataDir: string, monitorId: string, config: MonitorConfig, target: Target, failures: number, lastError?: string): Promise<void> {
+async function raise(dataDir: string, monitorId: string, config: MonitorConfig, target: Target, failures: number, log: TaskLog, lastError?: string): Promise<void> {
     const attempted = config.restartOnFailure && target.deploymentId !== undefined && target.sandboxId !== undefined;
     let restartError: string | undefined;
     if (attempted) {
@@ -165,7 +164,7 @@ async function raise(dataDir: string, monitorId: string, config: MonitorConfig, 
 }
 
 /** Probes every target once, records the checks, and raises the alerts that are due. */
-async function round(dataDir: string, monitorId: string, config: MonitorConfig, counts: Map<string, number>): Promise<Map<string, number>> {
+async function round(dataDir: string, monitorId: string, config: MonitorConfig, counts: Map<string, number>, log: TaskLog): Promise<Map<string, number>> {
     const checks = await Promise.all(
         config.targets.map(async (target) => {
             const result = await probe(target.url, probeTimeout(config.thresholds));
@@ -193,7 +192,7 @@ async function round(dataDir: string, monitorId: string, config: MonitorConfig, 
     await Promise.all(
         due.map(({ name, failures }) => {
             const check = checks.find((c) => c.target.name === name)!;
-            return raise(dataDir, monitorId, config, check.target, failures, check.verdict.error);
+            return raise(dataDir, monitorId, config, check.target, failures, log, check.verdict.error);
         }),
     );
     return next;
@@ -207,7 +206,7 @@ const GATEWAY_EVERY_MS = 2000;
  * started again on its port. A timer, beside the rounds, so that a slow
  * monitor interval does not leave the app without its APIs.
  */
-function keepGatewayUp(dataDir: string): void {
+function keepGatewayUp(dataDir: string, log: TaskLog): void {
     const look = async () => {
         if (!existsSync(path.join(dataDir, "postgres", "instance.json")) || !(await gatewayDown(dataDir))) return;
         log("the stack's gateway is down: starting it again");
@@ -224,11 +223,8 @@ function keepGatewayUp(dataDir: string): void {
     }, GATEWAY_EVERY_MS).unref();
 }
 
-/** Watches monitor `monitorId` of the stack in `dataDir` until it is deleted. */
-export async function watch(dataDir: string, monitorId: string): Promise<void> {
-    let wake = () => {};
-    // Without a handler SIGHUP would end the process: install it before announcing readiness.
-    process.on("SIGHUP", () => wake());
+/** Watches monitor `monitorId` of the stack in `dataDir` until it is deleted, claimed by another, or taken off this process. */
+export async function watch(dataDir: string, monitorId: string, { log, stop, sleep }: TaskContext): Promise<void> {
     const me = processRef(process.pid)!;
     if (!(await withDatabase(dataDir, (client) => claimMonitor(client, monitorId, me)))) {
         log(`monitor ${monitorId} does not exist; exiting`);
@@ -236,10 +232,9 @@ export async function watch(dataDir: string, monitorId: string): Promise<void> {
     }
     await fs.writeFile(readyFile(monitorDir(dataDir, monitorId)), String(process.pid));
     log(`watching monitor ${monitorId}`);
-    keepGatewayUp(dataDir);
     let counts = new Map<string, number>();
     let pruned = 0;
-    for (;;) {
+    while (!stop.aborted) {
         const started = Date.now();
         let intervalMs = 1000;
         try {
@@ -258,7 +253,7 @@ export async function watch(dataDir: string, monitorId: string): Promise<void> {
                 return;
             }
             intervalMs = row.config.intervalSeconds * 1000;
-            counts = await round(dataDir, monitorId, row.config, counts);
+            counts = await round(dataDir, monitorId, row.config, counts, log);
             if (Date.now() - pruned > PRUNE_EVERY_MS) {
                 await withDatabase(dataDir, (client) => pruneChecks(client, monitorId));
                 pruned = Date.now();
@@ -267,19 +262,16 @@ export async function watch(dataDir: string, monitorId: string): Promise<void> {
             // A watchdog that dies stops watching: a passing fault (the database restarting) must not end it.
             log(`round failed, retrying: ${(err as Error).stack ?? err}`);
         }
-        await new Promise<void>((resolve) => {
-            const timer = setTimeout(resolve, Math.max(0, started + intervalMs - Date.now()));
-            wake = () => {
-                clearTimeout(timer);
-                resolve();
-            };
-        });
+        await sleep(Math.max(0, started + intervalMs - Date.now()));
     }
 }
 
 if (require.main === module) {
+    const log: TaskLog = (message) => console.log(`${new Date().toISOString()} ${message}`);
     process.on("unhandledRejection", (err) => log(`unhandled rejection: ${(err as Error)?.stack ?? err}`));
-    watch(process.argv[2], process.argv[3]).then(
+    const dataDir = process.argv[2];
+    keepGatewayUp(dataDir, log);
+    serveTasks(dataDir, "watchdog", (monitorId, ctx) => watch(dataDir, monitorId, ctx)).then(
         () => process.exit(0),
         (err) => {
             log(`failed: ${(err as Error).stack ?? err}`);

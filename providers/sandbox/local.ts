@@ -5,15 +5,16 @@
  * commands run as ./processes runs them.
  */
 import { randomBytes } from "crypto";
-import { existsSync, promises as fs } from "fs";
+import { promises as fs } from "fs";
 import * as path from "path";
 import { requireCredits } from "../billing/api";
 import { grantLinks } from "../runtime/link-env";
 import { spawnTypeScriptProcess } from "../runtime/load";
 import { moduleFile } from "../runtime/package";
-import { TAIL_LINES } from "../runtime/logs";
+import { logTail } from "../runtime/logs";
 import { allocatePorts, isListening } from "../runtime/ports";
-import { isAlive, ProcessRef, signalPids, stopGroup, waitUntil } from "../runtime/process";
+import { ProcessRef, signalPids, waitUntil } from "../runtime/process";
+import { startTask } from "../runtime/task-host";
 import { fingerprint } from "./fingerprint";
 import { meterUsage } from "./metering";
 import { isolationHere, killProcesses, runCommand } from "./processes";
@@ -23,16 +24,17 @@ import { tearDown } from "./teardown";
 
 const HOST = "127.0.0.1";
 
-async function startSupervisor(dir: string): Promise<ProcessRef> {
-    const logFile = path.join(dir, "logs", "supervisor.log");
-    const ref = await spawnTypeScriptProcess(moduleFile(__dirname, "supervisor"), [dir], { cwd: dir, logFile });
-    await waitUntil(() => existsSync(readyFile(dir)) || !isAlive(ref), 30_000, 100);
-    if (!existsSync(readyFile(dir))) {
-        if (isAlive(ref)) await stopGroup(ref);
-        const log = await fs.readFile(logFile, "utf8").catch(() => "");
-        throw new Error(`the sandbox supervisor did not start:\n${log.split("\n").slice(-TAIL_LINES).join("\n")}`);
-    }
-    return ref;
+/** Has the stack's supervisor process (started if none runs) supervise the sandbox in `dir`; resolves to that process. */
+async function startSupervisor(dir: string, record: SandboxRecord): Promise<ProcessRef> {
+    const dataDir = path.dirname(path.dirname(dir));
+    const host = await startTask(dataDir, "supervisor", record.id, {
+        logFile: path.join(dir, "logs", "supervisor.log"),
+        spawn: (logFile) => spawnTypeScriptProcess(moduleFile(__dirname, "supervisor"), [dataDir], { cwd: dataDir, logFile }),
+        logTail: (file) => logTail(file),
+    });
+    // Supervising: its readiness file names it once it handles the sandbox's signals.
+    await waitUntil(async () => (await fs.readFile(readyFile(dir), "utf8").catch(() => "")) === String(host.pid), 30_000, 20);
+    return host;
 }
 
 function outputs(inputs: Inputs, record: SandboxRecord, dir: string, paused: boolean): Outputs {
@@ -65,7 +67,7 @@ async function create(inputs: Inputs): Promise<Outputs> {
     for (const record of records.filter(mine)) {
         const dir = sandboxDir(dataDir, record.id);
         // Made by an interrupted run of this resource: adopt it if it lives, else clear what it left.
-        if (supervisorAlive(record)) return outputs(inputs, record, dir, await isPaused(dir));
+        if (supervisorAlive(dataDir, record)) return outputs(inputs, record, dir, await isPaused(dir));
         await tearDown(dir, record.id);
     }
 
@@ -84,7 +86,7 @@ async function create(inputs: Inputs): Promise<Outputs> {
             metadata: inputs.metadata,
             tags: inputs.tags,
             // Ports another live sandbox holds may be free only because its server is not up yet.
-            ports: await allocatePorts(inputs.ports, new Set(records.filter(supervisorAlive).flatMap((r) => r.ports))),
+            ports: await allocatePorts(inputs.ports, new Set(records.filter((r) => supervisorAlive(dataDir, r)).flatMap((r) => r.ports))),
             startedAt: startedAt.toISOString(),
             endAt: new Date(startedAt.getTime() + inputs.timeoutSeconds * 1000).toISOString(),
             timeoutSeconds: inputs.timeoutSeconds,
@@ -110,7 +112,7 @@ async function create(inputs: Inputs): Promise<Outputs> {
                 throw new Error(`the startup script of sandbox ${id} ${how}; the last lines of its output:\n${result.output}`);
             }
         }
-        record.supervisor = await startSupervisor(dir);
+        record.supervisor = await startSupervisor(dir, record);
         await writeRecord(dir, record);
         return outputs(inputs, record, dir, false);
     } catch (err) {
@@ -131,12 +133,13 @@ async function restart(dir: string, record: SandboxRecord): Promise<SandboxRecor
     await fs.mkdir(path.join(dir, "procs"), { recursive: true });
     await Promise.all([fs.rm(readyFile(dir), { force: true }), setPaused(dir, false)]);
     const taken = await Promise.all(record.ports.map((port) => isListening(port)));
-    const others = new Set((await listRecords(path.dirname(path.dirname(dir)))).filter((r) => r.id !== record.id && supervisorAlive(r)).flatMap((r) => r.ports));
+    const dataDir = path.dirname(path.dirname(dir));
+    const others = new Set((await listRecords(dataDir)).filter((r) => r.id !== record.id && supervisorAlive(dataDir, r)).flatMap((r) => r.ports));
     const ports = taken.some(Boolean) ? await allocatePorts(record.ports.length, others) : record.ports;
     const now = new Date();
     const restarted: SandboxRecord = { ...record, ports, startedAt: now.toISOString(), endAt: new Date(now.getTime() + record.timeoutSeconds * 1000).toISOString(), supervisor: undefined };
     await writeRecord(dir, restarted);
-    restarted.supervisor = await startSupervisor(dir);
+    restarted.supervisor = await startSupervisor(dir, restarted);
     await writeRecord(dir, restarted);
     return restarted;
 }
@@ -149,20 +152,20 @@ export const backend: SandboxBackend = {
         const record = await readRecord(dir);
         if (!record) return undefined;
         // Down but not gone (its files are there): the next up starts it again.
-        if (!supervisorAlive(record)) return { ...outputs(state, record, dir, false), status: "stopped" };
+        if (!supervisorAlive(state.backend.dataDir!, record)) return { ...outputs(state, record, dir, false), status: "stopped" };
         return outputs(state, record, dir, await isPaused(dir));
     },
 
     async down(id, state) {
         const record = await readRecord(sandboxDir(state.backend.dataDir!, id));
-        return record && !supervisorAlive(record) ? `sandbox ${record.id} is not running (its supervisor is gone)` : undefined;
+        return record && !supervisorAlive(state.backend.dataDir!, record) ? `sandbox ${record.id} is not running (its supervisor is gone)` : undefined;
     },
 
     async update(id, olds, news) {
         const dir = sandboxDir(news.backend.dataDir!, id);
         let record = await readRecord(dir);
         if (!record) throw new Error(`sandbox ${id} is gone (expired or deleted); run \`pulumi refresh\`, then \`pulumi up\` creates a new one`);
-        if (!supervisorAlive(record)) record = await restart(dir, record);
+        if (!supervisorAlive(news.backend.dataDir!, record)) record = await restart(dir, record);
         const next: SandboxRecord = { ...record, timeoutSeconds: news.timeoutSeconds, onTimeout: news.onTimeout, tags: news.tags, billing: news.billing };
         // Like E2B's setTimeout: a new timeout counts from now.
         if (news.timeoutSeconds !== olds.timeoutSeconds) next.endAt = new Date(Date.now() + news.timeoutSeconds * 1000).toISOString();

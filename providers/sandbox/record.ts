@@ -1,7 +1,7 @@
 /**
  * What a local sandbox is on disk: `<dataDir>/sandboxes/<id>/sandbox.json`
  * (its record), beside `work/`, `home/`, `logs/` and `procs/`, and whether it
- * is alive (its supervisor runs) or paused. Read by the backend, the
+ * is alive (the stack's supervisor supervises it) or paused. Read by the backend, the
  * supervisor, the deployments that live in a sandbox, and the CLI.
  */
 import type { LinkRef } from "../runtime/links";
@@ -9,7 +9,8 @@ import { existsSync, promises as fs } from "fs";
 import * as path from "path";
 import { writeFileAtomic } from "../runtime/files";
 import type { BillingRef } from "../runtime/lineage";
-import { isAlive, ProcessRef } from "../runtime/process";
+import type { ProcessRef } from "../runtime/process";
+import { taskHost } from "../runtime/task-host";
 import type { Inputs, Isolation, Outputs } from "./schema";
 
 /** What a local sandbox's `sandbox.json` holds. */
@@ -80,9 +81,12 @@ export async function listRecords(dataDir: string): Promise<SandboxRecord[]> {
     return records.filter((r): r is SandboxRecord => r !== undefined);
 }
 
-/** A sandbox is alive while its supervisor is: a dead supervisor means it was killed or the machine restarted. */
-export function supervisorAlive(record: SandboxRecord): boolean {
-    return record.supervisor !== undefined && isAlive(record.supervisor, record.id);
+/**
+ * A sandbox is alive while the stack's supervisor process supervises it: a
+ * dead supervisor means it was killed or the machine restarted.
+ */
+export function supervisorAlive(dataDir: string, record: SandboxRecord): boolean {
+    return record.supervisor !== undefined && taskHost(dataDir, "supervisor", record.id)?.pid === record.supervisor.pid;
 }
 
 /** Whether the supervisor has paused the sandbox in `dir` at its timeout. */
@@ -100,7 +104,7 @@ export async function setPaused(dir: string, paused: boolean): Promise<void> {
 export async function readSandbox(dataDir: string, sandboxId: string): Promise<SandboxInfo | undefined> {
     const dir = sandboxDir(dataDir, sandboxId);
     const record = await readRecord(dir);
-    if (!record || !supervisorAlive(record)) return undefined;
+    if (!record || !supervisorAlive(dataDir, record)) return undefined;
     const status = (await isPaused(dir)) ? "paused" : "running";
     return { ...record, dir, workDir: path.join(dir, "work"), status };
 }

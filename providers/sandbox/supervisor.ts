@@ -1,21 +1,21 @@
 /**
- * The supervisor of one local sandbox: a detached process, started by the
- * backend (`spawnTypeScriptProcess`) as `node supervisor.ts <sandboxDir>`, that outlives the `pulumi` run. Its being alive is what
- * makes the sandbox alive. Once a second, and at once on SIGHUP (the
- * backend changed sandbox.json), it applies the sandbox's timeout; it exits
- * when the sandbox is deleted.
+ * The supervisors of a stack's local sandboxes: one detached process per
+ * stack (`node supervisor.ts <dataDir>`, started by the backend through
+ * ../runtime/task-host) that outlives the `pulumi` run and supervises each
+ * sandbox assigned to it. Its supervising a sandbox is what makes the
+ * sandbox alive. Once a second, and at once on SIGHUP (the backend changed
+ * sandbox.json), it applies each sandbox's timeout; it stops supervising a
+ * sandbox when the sandbox is deleted, and exits when none is left.
  */
 import { promises as fs } from "fs";
 import * as path from "path";
+import { serveTasks, TaskContext, TaskLog } from "../runtime/task-host";
 import { meterUsage } from "./metering";
 import { killProcesses, signalProcesses } from "./processes";
-import { isPaused, readRecord, readyFile, SandboxRecord, setPaused } from "./record";
+import { isPaused, readRecord, readyFile, SandboxRecord, sandboxDir, setPaused } from "./record";
 
 /** How often a billed sandbox's running time is charged. */
 const METER_EVERY_MS = 60_000;
-// The first meter a period after the start, not at once: no meter (nor the refill it may
-// trigger) runs inside the `up` that starts the sandbox, so that up's balance output holds.
-let meteredAt = Date.now();
 
 /** What the supervisor does about the clock. */
 export type TimeoutAction = "none" | "kill" | "pause" | "resume";
@@ -28,12 +28,8 @@ export function timeoutAction(record: Pick<SandboxRecord, "endAt" | "onTimeout">
     return record.onTimeout === "pause" ? "pause" : "kill";
 }
 
-function log(message: string): void {
-    console.log(`${new Date().toISOString()} ${message}`);
-}
-
 /** One look at the sandbox; true when there is nothing left to supervise. */
-async function tick(dir: string): Promise<boolean> {
+async function tick(dir: string, log: TaskLog, meter: { at: number }): Promise<boolean> {
     const record = await readRecord(dir);
     // Deleted, or (after a crash and adoption) another supervisor took over.
     if (!record || (record.supervisor && record.supervisor.pid !== process.pid)) {
@@ -41,9 +37,9 @@ async function tick(dir: string): Promise<boolean> {
         return true;
     }
     const paused = await isPaused(dir);
-    if (record.billing && !paused && Date.now() - meteredAt >= METER_EVERY_MS) {
+    if (record.billing && !paused && Date.now() - meter.at >= METER_EVERY_MS) {
         // <dataDir>/sandboxes/<id>: the ledger lives in the stack's database.
-        meteredAt = Date.now();
+        meter.at = Date.now();
         await meterUsage(path.dirname(path.dirname(dir)), record);
     }
     const action = timeoutAction(record, paused, Date.now());
@@ -69,35 +65,30 @@ async function tick(dir: string): Promise<boolean> {
     return false;
 }
 
-/** Supervises the sandbox in `dir` until it is deleted or killed at its timeout. */
-export async function supervise(dir: string): Promise<void> {
-    let wake = () => {};
-    // Without a handler SIGHUP would end the process: install it before announcing readiness.
-    process.on("SIGHUP", () => wake());
+/** Supervises the sandbox in `dir` until it is deleted, killed at its timeout, or taken off this process. */
+export async function supervise(dir: string, { log, stop, sleep }: TaskContext): Promise<void> {
+    // The first meter a period after the start, not at once: no meter (nor the refill it may
+    // trigger) runs inside the `up` that starts the sandbox, so that up's balance output holds.
+    const meter = { at: Date.now() };
     await fs.writeFile(readyFile(dir), String(process.pid));
     log(`supervising ${dir}`);
-    for (;;) {
+    while (!stop.aborted) {
         try {
-            if (await tick(dir)) return;
+            if (await tick(dir, log, meter)) return;
         } catch (err) {
             // A supervisor that dies takes its sandbox with it: a passing fault (a full disk) must not.
             log(`tick failed, retrying: ${(err as Error).stack ?? err}`);
         }
-        await new Promise<void>((resolve) => {
-            const timer = setTimeout(resolve, 1000);
-            wake = () => {
-                clearTimeout(timer);
-                resolve();
-            };
-        });
+        await sleep(1000);
     }
 }
 
 if (require.main === module) {
-    supervise(process.argv[2]).then(
+    const dataDir = process.argv[2];
+    serveTasks(dataDir, "supervisor", (id, ctx) => supervise(sandboxDir(dataDir, id), ctx)).then(
         () => process.exit(0),
         (err) => {
-            log(`failed: ${(err as Error).stack ?? err}`);
+            console.log(`${new Date().toISOString()} failed: ${(err as Error).stack ?? err}`);
             process.exit(1);
         },
     );

@@ -7,13 +7,16 @@ import { existsSync, promises as fs, readFileSync } from "fs";
 import * as path from "path";
 import { dropLinkRole } from "../runtime/link-env";
 import { isAlive, processRef, ProcessRef, stopGroup } from "../runtime/process";
+import { stopTask } from "../runtime/task-host";
 import { killProcesses } from "./processes";
 import { readRecord, readyFile } from "./record";
 
 /**
- * The sandbox's supervisor, when it runs: the one sandbox.json records, or
- * (a create killed before it recorded it) the one its readiness file names,
- * whose command line holds the sandbox's folder.
+ * A supervisor process of this sandbox alone, when one runs: one an older
+ * flow-nexus started for it (the one sandbox.json records, or, for a create
+ * killed before it recorded it, the one its readiness file names), whose
+ * command line holds the sandbox's id. The stack's supervisor process,
+ * which serves every sandbox, is not one: it is asked to stop supervising.
  */
 export function supervisorOf(dir: string, sandboxId: string, recorded: ProcessRef | undefined): ProcessRef | undefined {
     if (recorded) return isAlive(recorded, sandboxId) ? recorded : undefined;
@@ -27,10 +30,12 @@ export function supervisorOf(dir: string, sandboxId: string, recorded: ProcessRe
 export async function tearDown(dir: string, sandboxId: string): Promise<void> {
     const record = await readRecord(dir).catch(() => undefined);
     // The supervisor first, so it does not act (pause, expire) on a sandbox being taken apart.
-    const supervisor = supervisorOf(dir, sandboxId, record?.supervisor);
-    if (supervisor) await stopGroup(supervisor);
+    const dataDir = path.dirname(path.dirname(dir));
+    await stopTask(dataDir, "supervisor", sandboxId);
+    const own = supervisorOf(dir, sandboxId, record?.supervisor);
+    if (own) await stopGroup(own);
     await killProcesses(dir, sandboxId);
     // The role its links made (<dataDir>/sandboxes/<id>); the last sandbox's teardown may find the database already gone.
-    if (record?.links?.some((l) => l.type === "DatabaseSchema")) await dropLinkRole(path.dirname(path.dirname(dir)), sandboxId);
+    if (record?.links?.some((l) => l.type === "DatabaseSchema")) await dropLinkRole(dataDir, sandboxId);
     await fs.rm(dir, { recursive: true, force: true });
 }

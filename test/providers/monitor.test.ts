@@ -16,6 +16,7 @@ import { AlertPayload } from "../../providers/monitor/local";
 import { Inputs, Outputs, provider } from "../../providers/monitor/resource";
 import { removePostgres } from "../../providers/runtime/postgres-server";
 import { groupMembers, isAlive, processRef, ProcessRef, signalGroup, signalPids, waitUntil } from "../../providers/runtime/process";
+import { taskHost } from "../../providers/runtime/task-host";
 import { Outputs as SandboxOutputs, provider as sandboxProvider } from "../../providers/sandbox/resource";
 import { asEngine, tempDataDir, testTags } from "../support";
 
@@ -23,7 +24,7 @@ const monitors = asEngine(provider);
 const deployments = asEngine(deploymentProvider);
 const sandboxes = asEngine(sandboxProvider);
 
-/** Running processes whose command line mentions `text` (a monitor's watchdog names its monitor). */
+/** Running processes whose command line mentions `text` (the stack's watchdog process names the stack's data folder). */
 function processesMentioning(text: string): number[] {
     return readdirSync("/proc")
         .filter((name) => /^\d+$/.test(name) && Number(name) !== process.pid)
@@ -58,6 +59,8 @@ async function closedPort(): Promise<number> {
 describe("providers: Monitor (local)", function () {
     this.timeout(120_000);
     let dataDir: string;
+    /** The stack's watchdog processes. */
+    const watchdogProcesses = () => processesMentioning(dataDir).filter((pid) => /watchdog\.[jt]s/.test(readFileSync(`/proc/${pid}/cmdline`, "utf8")));
     let sandbox: SandboxOutputs;
     let app: DeploymentOutputs;
     let receiver: http.Server;
@@ -131,7 +134,8 @@ describe("providers: Monitor (local)", function () {
         assert.deepEqual(outs.thresholds, { consecutiveFailures: 2, latencyMs: 2000 });
         assert.equal(outs.restartOnFailure, true);
         assert.ok(await watchdogOf(outs), "the watchdog runs");
-        assert.deepEqual(processesMentioning(id), [outs.watchdogPid]);
+        assert.deepEqual(watchdogProcesses(), [outs.watchdogPid], "one watchdog process for the stack");
+        assert.equal(taskHost(dataDir, "watchdog", id)?.pid, outs.watchdogPid, "and it watches this monitor");
 
         assert.ok(await waitUntil(async () => (await readChecks(dataDir, id)).length >= 3, 15_000, 200), "three checks within a few intervals");
         const checks = await readChecks(dataDir, id);
@@ -230,14 +234,16 @@ describe("providers: Monitor (local)", function () {
         live[0] = outs;
         assert.equal(outs.status, "active");
         assert.notEqual(outs.watchdogPid, watchdog.pid);
-        assert.deepEqual(processesMentioning(monitor.monitorId), [outs.watchdogPid]);
+        assert.deepEqual(watchdogProcesses(), [outs.watchdogPid]);
+        assert.equal(taskHost(dataDir, "watchdog", monitor.monitorId)?.pid, outs.watchdogPid);
     });
 
     it("delete stops the watchdog and removes its rows and folder; deleting again succeeds", async function () {
         const monitor = live.pop()!;
         const watchdog = await watchdogOf(monitor);
         await monitors.delete(monitor.monitorId, monitor);
-        assert.equal(isAlive(watchdog), false);
+        assert.equal(taskHost(dataDir, "watchdog", monitor.monitorId), undefined, "no longer watched");
+        assert.ok(await waitUntil(() => !isAlive(watchdog), 5000), "the stack's watchdog process ends with its last monitor");
         assert.deepEqual(processesMentioning(monitor.monitorId), []);
         assert.deepEqual(await readChecks(dataDir, monitor.monitorId), []);
         assert.deepEqual(await readAlerts(dataDir, monitor.monitorId), []);

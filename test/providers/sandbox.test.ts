@@ -1,12 +1,13 @@
 import { strict as assert } from "assert";
-import { existsSync, promises as fs } from "fs";
+import { existsSync, promises as fs, readFileSync } from "fs";
 import * as os from "os";
 import * as path from "path";
 import { Inputs, Outputs, provider } from "../../providers/sandbox/resource";
 import { runInSandbox, SANDBOX_MARKER } from "../../providers/sandbox/processes";
-import { readRecord, sandboxDir } from "../../providers/sandbox/record";
+import { readRecord, sandboxDir, supervisorAlive } from "../../providers/sandbox/record";
 import { isListening } from "../../providers/runtime/ports";
 import { isAlive, isStopped, processesWithEnv, ProcessRef, signalPids, waitUntil } from "../../providers/runtime/process";
+import { taskHost } from "../../providers/runtime/task-host";
 
 describe("providers: Sandbox (local)", function () {
     this.timeout(60_000);
@@ -34,6 +35,12 @@ describe("providers: Sandbox (local)", function () {
 
     async function supervisorOf(sandbox: Outputs): Promise<ProcessRef> {
         return (await readRecord(sandboxDir(dataDir, sandbox.sandboxId)))!.supervisor!;
+    }
+
+    /** Whether the stack's supervisor process supervises the sandbox now. */
+    async function supervised(sandbox: Outputs): Promise<boolean> {
+        const record = await readRecord(sandboxDir(dataDir, sandbox.sandboxId));
+        return record !== undefined && supervisorAlive(dataDir, record);
     }
 
     /** Moves the sandbox's end time into the past, the way an update would, and tells the supervisor. */
@@ -73,7 +80,7 @@ describe("providers: Sandbox (local)", function () {
         assert.match(sandbox.sandboxId, /^sbx-[0-9a-f]{12}$/);
         assert.equal(sandbox.status, "running");
         assert.equal(sandbox.host, "127.0.0.1");
-        assert.ok(isAlive(await supervisorOf(sandbox), sandbox.sandboxId));
+        assert.ok(await supervised(sandbox));
         assert.ok(path.isAbsolute(sandbox.workDir) && existsSync(sandbox.workDir));
         assert.equal(new Set(sandbox.allocatedPorts).size, 3);
         for (const port of sandbox.allocatedPorts) {
@@ -97,12 +104,11 @@ describe("providers: Sandbox (local)", function () {
     it("delete kills the sandbox's background processes, frees their ports and removes its folder", async function () {
         const sandbox = await create({ ports: 1 });
         const server = await startServer(sandbox);
-        const supervisor = await supervisorOf(sandbox);
         await provider.delete!(sandbox.sandboxId, sandbox);
         assert.equal(isAlive(server), false);
         assert.equal(await isListening(sandbox.allocatedPorts[0]), false);
         assert.deepEqual(leftovers(sandbox.sandboxId), []);
-        assert.equal(isAlive(supervisor), false);
+        assert.equal(taskHost(dataDir, "supervisor", sandbox.sandboxId), undefined, "no longer supervised");
         assert.equal(existsSync(sandboxDir(dataDir, sandbox.sandboxId)), false);
     });
 
@@ -167,7 +173,8 @@ describe("providers: Sandbox (local)", function () {
         assert.ok(Math.abs(Date.parse(outs!.endAt) - (Date.now() + 600_000)) < 5000);
         const record = (await readRecord(sandboxDir(dataDir, sandbox.sandboxId)))!;
         assert.deepEqual([record.endAt, record.onTimeout, record.timeoutSeconds], [outs!.endAt, "pause", 600]);
-        assert.ok(isAlive(supervisor, sandbox.sandboxId), "the same supervisor keeps it");
+        assert.ok(await supervised(outs!));
+        assert.deepEqual(await supervisorOf(outs!), supervisor, "the same supervisor keeps it");
         assert.deepEqual(await read(outs!), outs);
     });
 
@@ -191,6 +198,29 @@ describe("providers: Sandbox (local)", function () {
         assert.equal((await provider.diff!(sandbox.sandboxId, outs as Outputs, outs as Outputs)).changes, false);
         await provider.delete!(sandbox.sandboxId, outs as Outputs);
         assert.equal(existsSync(sandboxDir(dataDir, sandbox.sandboxId)), false);
+    });
+
+    it("one supervisor process serves every sandbox of the stack, and ends with the last of them", async function () {
+        const own = await fs.mkdtemp(path.join(os.tmpdir(), "flow-nexus-sandboxes-"));
+        const make = async () => (await provider.create({ ...(await inputs()), backend: { kind: "local", dataDir: own } })).outs as Outputs;
+        try {
+            const [a, b, c] = [await make(), await make(), await make()];
+            const record = async (s: Outputs) => (await readRecord(sandboxDir(own, s.sandboxId)))!;
+            const host = (await record(a)).supervisor!;
+            for (const s of [a, b, c]) assert.deepEqual((await record(s)).supervisor, host);
+            const cmdline = (pid: string) => readFileSync(`/proc/${pid}/cmdline`, "utf8");
+            const supervisors = (await fs.readdir("/proc")).filter((pid) => /^\d+$/.test(pid) && /supervisor\.[jt]s/.test(cmdline(pid)) && cmdline(pid).includes(own));
+            assert.deepEqual(supervisors.map(Number), [host.pid]);
+
+            await provider.delete!(a.sandboxId, a);
+            assert.ok(isAlive(host), "still serving the others");
+            assert.ok(supervisorAlive(own, await record(b)) && supervisorAlive(own, await record(c)));
+            await provider.delete!(b.sandboxId, b);
+            await provider.delete!(c.sandboxId, c);
+            assert.ok(await waitUntil(() => !isAlive(host), 5000), "the supervisor exits once no sandbox is left");
+        } finally {
+            await fs.rm(own, { recursive: true, force: true });
+        }
     });
 
     it("delete of a sandbox already gone succeeds", async function () {

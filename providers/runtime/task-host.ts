@@ -1,0 +1,196 @@
+/**
+ * One helper process per stack and kind, serving every task of that kind:
+ * the stack's sandbox supervisors are tasks of one `supervisor` process, its
+ * monitors' watchdogs tasks of one `watchdog` process (a Node.js process
+ * holds some 40 MB before it does anything: ten platforms would otherwise
+ * keep twenty of them).
+ *
+ * Its folder, `<dataDir>/hosts/<kind>/`: `host.json` (the process),
+ * `tasks/<id>.json` (a task a backend asked for: it is assigned while the
+ * file is there) and `tasks/<id>.running` (the host runs it: written when the
+ * task starts, removed when it has ended). A backend assigns a task and
+ * SIGHUPs the host, which starts what is assigned, stops what no longer is,
+ * and exits, under the folder's lock, once nothing is left; a backend starts
+ * a host under the same lock, so none is assigned to a host that is going.
+ */
+import { promises as fs, readFileSync } from "fs";
+import * as path from "path";
+import { readJson, writeFileAtomic } from "./files";
+import { withFileLock } from "./lock";
+import { isAlive, ProcessRef, processRef, signalPids, waitUntil } from "./process";
+
+export type HostKind = "supervisor" | "watchdog";
+
+/** Where a task writes what it says: its own log file. */
+export type TaskLog = (message: string) => void;
+
+/** What a task runs with. */
+export interface TaskContext {
+    log: TaskLog;
+    /** Aborts when the task must stop: it was taken off the host. */
+    stop: AbortSignal;
+    /** Waits `ms`, or less: until the host is signalled (SIGHUP: a backend changed something) or the task must stop. */
+    sleep(ms: number): Promise<void>;
+}
+
+interface TaskFile {
+    logFile: string;
+}
+
+const hostDir = (dataDir: string, kind: HostKind) => path.join(dataDir, "hosts", kind);
+const tasksDir = (dataDir: string, kind: HostKind) => path.join(hostDir(dataDir, kind), "tasks");
+const taskFile = (dataDir: string, kind: HostKind, id: string) => path.join(tasksDir(dataDir, kind), `${id}.json`);
+const runningFile = (dataDir: string, kind: HostKind, id: string) => path.join(tasksDir(dataDir, kind), `${id}.running`);
+const lockFile = (dataDir: string, kind: HostKind) => path.join(hostDir(dataDir, kind), "host.lock");
+const LOCK = (kind: HostKind) => ({ waitMs: 60_000, what: `the stack's ${kind} process: its lock` });
+
+/** The host process of `kind` when it runs. */
+function liveHost(dataDir: string, kind: HostKind): ProcessRef | undefined {
+    try {
+        const ref = JSON.parse(readFileSync(path.join(hostDir(dataDir, kind), "host.json"), "utf8")) as ProcessRef;
+        return isAlive(ref) ? ref : undefined;
+    } catch {
+        return undefined;
+    }
+}
+
+const readyFile = (dataDir: string, kind: HostKind) => path.join(hostDir(dataDir, kind), "host.ready");
+
+/** Whether `host` handles SIGHUP yet (it writes its pid to host.ready once it does). */
+function ready(dataDir: string, kind: HostKind, host: ProcessRef): boolean {
+    try {
+        return Number(readFileSync(readyFile(dataDir, kind), "utf8")) === host.pid;
+    } catch {
+        return false;
+    }
+}
+
+/** The host that runs task `id`, when one does. */
+export function taskHost(dataDir: string, kind: HostKind, id: string): ProcessRef | undefined {
+    const host = liveHost(dataDir, kind);
+    if (!host) return undefined;
+    try {
+        return Number(readFileSync(runningFile(dataDir, kind, id), "utf8")) === host.pid ? host : undefined;
+    } catch {
+        return undefined;
+    }
+}
+
+/**
+ * Assigns task `id` to the stack's host of `kind` (started first when none
+ * runs, by `spawn`) and resolves once the host runs it; throws, with the
+ * tail of the task's log, when it does not start.
+ */
+export async function startTask(
+    dataDir: string,
+    kind: HostKind,
+    id: string,
+    opts: { logFile: string; spawn(logFile: string): Promise<ProcessRef>; logTail(file: string): Promise<string> },
+): Promise<ProcessRef> {
+    await fs.mkdir(tasksDir(dataDir, kind), { recursive: true });
+    const host = await withFileLock(
+        lockFile(dataDir, kind),
+        async () => {
+            await writeFileAtomic(taskFile(dataDir, kind, id), JSON.stringify({ logFile: opts.logFile } satisfies TaskFile));
+            const known = liveHost(dataDir, kind);
+            if (known) return known;
+            const ref = await opts.spawn(path.join(hostDir(dataDir, kind), "host.log"));
+            await writeFileAtomic(path.join(hostDir(dataDir, kind), "host.json"), JSON.stringify(ref));
+            return ref;
+        },
+        LOCK(kind),
+    );
+    // A SIGHUP before the host handles it would end the host: signal it once it says it is ready.
+    await waitUntil(() => ready(dataDir, kind, host) || !isAlive(host), 60_000, 20);
+    signalPids([host.pid], "SIGHUP");
+    const runs = () => taskHost(dataDir, kind, id)?.pid === host.pid;
+    await waitUntil(() => runs() || !isAlive(host), 60_000, 50);
+    if (!runs()) {
+        throw new Error(
+            `the ${kind} of ${id} did not start; the last lines of its log (${opts.logFile}):\n${await opts.logTail(opts.logFile)}\n` +
+                `and of the stack's ${kind} process:\n${await opts.logTail(path.join(hostDir(dataDir, kind), "host.log"))}`,
+        );
+    }
+    return host;
+}
+
+/** Takes task `id` off its host and resolves once it has stopped (at once when it does not run). */
+export async function stopTask(dataDir: string, kind: HostKind, id: string): Promise<void> {
+    await fs.rm(taskFile(dataDir, kind, id), { force: true });
+    const host = taskHost(dataDir, kind, id);
+    if (!host) return;
+    // Running a task, the host handles SIGHUP.
+    signalPids([host.pid], "SIGHUP");
+    await waitUntil(() => taskHost(dataDir, kind, id) === undefined, 30_000, 50);
+}
+
+/** A log that appends to `file`, each line stamped. */
+function fileLog(file: string): TaskLog {
+    return (message) => {
+        void fs.appendFile(file, `${new Date().toISOString()} ${message}\n`).catch(() => undefined);
+    };
+}
+
+/**
+ * The host's side: runs `run` for every task assigned, stops the ones taken
+ * off, and returns once none is left. Call it from the host's entry point.
+ */
+export async function serveTasks(dataDir: string, kind: HostKind, run: (id: string, ctx: TaskContext) => Promise<void>): Promise<void> {
+    const me = processRef(process.pid)!;
+    const running = new Map<string, AbortController>();
+    // Everyone asleep, the host's own loop included: a SIGHUP wakes them all.
+    const sleepers = new Set<() => void>();
+    const wakeAll = () => [...sleepers].forEach((wake) => wake());
+    process.on("SIGHUP", wakeAll);
+    await fs.writeFile(readyFile(dataDir, kind), String(me.pid));
+    const sleep = (ms: number, stop?: AbortSignal) =>
+        new Promise<void>((resolve) => {
+            const wake = () => {
+                clearTimeout(timer);
+                sleepers.delete(wake);
+                stop?.removeEventListener("abort", wake);
+                resolve();
+            };
+            const timer = setTimeout(wake, ms);
+            sleepers.add(wake);
+            stop?.addEventListener("abort", wake);
+        });
+    const assigned = async () =>
+        (await fs.readdir(tasksDir(dataDir, kind)).catch(() => [] as string[])).filter((f) => f.endsWith(".json")).map((f) => f.slice(0, -".json".length));
+    for (;;) {
+        const wanted = await assigned();
+        for (const id of wanted.filter((t) => !running.has(t))) {
+            const file = await readJson<TaskFile>(taskFile(dataDir, kind, id)).catch(() => undefined);
+            if (!file) continue;
+            const stop = new AbortController();
+            const log = fileLog(file.logFile);
+            await fs.writeFile(runningFile(dataDir, kind, id), String(me.pid));
+            void run(id, { log, stop: stop.signal, sleep: (ms) => sleep(ms, stop.signal) })
+                .catch((err: Error) => log(`failed: ${err.stack ?? err}`))
+                .finally(async () => {
+                    running.delete(id);
+                    // A task that ended on its own (its sandbox expired, its monitor was deleted) is done with.
+                    if (!stop.signal.aborted) await fs.rm(taskFile(dataDir, kind, id), { force: true });
+                    await fs.rm(runningFile(dataDir, kind, id), { force: true });
+                    wakeAll();
+                });
+            running.set(id, stop);
+        }
+        for (const [id, stop] of running) {
+            if (!wanted.includes(id)) stop.abort();
+        }
+        if (running.size === 0 && wanted.length === 0) {
+            const exit = await withFileLock(
+                lockFile(dataDir, kind),
+                async () => {
+                    if ((await assigned()).length > 0) return false;
+                    await fs.rm(path.join(hostDir(dataDir, kind), "host.json"), { force: true });
+                    return true;
+                },
+                LOCK(kind),
+            );
+            if (exit) return;
+        }
+        await sleep(1000);
+    }
+}
