@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: what users feel, through the real engine, against a floor
- * measured in the same run: a program with as many dynamic resources that do
- * nothing, through the same engine and language host. Every measure is taken
+ * measured in the same run: a program of the same shape (per platform, six
+ * components) with as many dynamic resources that do nothing, through the
+ * same engine and language host. Every measure is taken
  * in alternating A/B pairs (the platform, then the floor), so that what the
  * machine does meanwhile weighs on both. Prints medians, ratios and the
  * targets; asserts nothing (speed is measured, never tested).
@@ -104,7 +105,7 @@ async function compare(label: string, platforms: number, appMs: number): Promise
         await program.stack.up();
         const count = await dynamicResources(program.stack);
         await program.stack.destroy();
-        floor = await TestStack.create(path.join(__dirname, "floor"), { config: { count: String(count) } });
+        floor = await TestStack.create(path.join(__dirname, "floor"), { config: { count: String(count), platforms: String(platforms) } });
         const p = side(program.stack);
         const f = side(floor);
         let atRestKb = 0;
@@ -182,7 +183,7 @@ async function plainPulumiUp(): Promise<Row> {
 function table(rows: Row[]): string {
     const verdict = (r: Row) => (r.met === undefined ? "" : r.met ? "met" : "NOT met");
     return [
-        "| program | measure | platform | floor (same number of no-op resources) | ratio | target | |",
+        "| program | measure | platform | floor (same shape, no-op resources) | ratio | target | |",
         "|---|---|---|---|---|---|---|",
         ...rows.map((r) => `| ${r.program} | ${r.measure} | ${r.platform} | ${r.floor} | ${r.ratio} | ${r.target} | ${verdict(r)} |`),
     ].join("\n");

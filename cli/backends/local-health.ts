@@ -13,6 +13,7 @@ import { balanceOf, ensureLedger, monthOf } from "../../providers/billing/ledger
 import { paymentsIn } from "../../providers/billing/payments";
 import { readPolicy } from "../../providers/billing/policy";
 import { spentUsdCents } from "../../providers/billing/refill";
+import { watching } from "../../providers/monitor/local";
 import { gatewayKeys, gatewayProcess, gatewayWanted } from "../../providers/runtime/gateway";
 import { probe } from "../../providers/runtime/http";
 import { realtimeRoundTrip } from "../../providers/runtime/realtime-probe";
@@ -20,7 +21,7 @@ import { readJson } from "../../providers/runtime/files";
 import { withDatabase } from "../../providers/runtime/postgres";
 import { databaseDir } from "../../providers/runtime/stack-data";
 import { isListening } from "../../providers/runtime/ports";
-import { isAlive, ProcessRef } from "../../providers/runtime/process";
+import type { ProcessRef } from "../../providers/runtime/process";
 import { readSandbox } from "../../providers/sandbox/record";
 import { bucketDir, readRules } from "../../providers/storage/layout";
 import { formatCredits, formatDuration, formatUsd } from "../output";
@@ -103,7 +104,7 @@ async function realtime(dataDir: string, client: Client, o: StackOutputs): Promi
     return check("realtime", 2, trip.startsWith("no") ? "down" : "up", `${rows[0].table_name} in the supabase_realtime publication; ${trip}`);
 }
 
-async function monitor(client: Client, o: StackOutputs): Promise<ServiceCheck> {
+async function monitor(dataDir: string, client: Client, o: StackOutputs): Promise<ServiceCheck> {
     const id = o.monitoring?.monitorId;
     if (!id) return missing("monitor", 4, "monitoring.monitorId");
     if (!(await tableExists(client, "flow_nexus.monitors"))) return check("monitor", 4, "down", "no monitors recorded");
@@ -118,8 +119,7 @@ async function monitor(client: Client, o: StackOutputs): Promise<ServiceCheck> {
         ? `last check ${formatDuration(Date.now() - seen.at.getTime())} ago: ${seen.ok ? "ok" : `failed (${seen.status_code ?? seen.error})`}`
         : "no check yet";
     const watchdog = rows[0].watchdog;
-    // The command line must name the monitor: a reused pid is never taken for its watchdog.
-    if (!watchdog || !isAlive(watchdog, id)) return check("monitor", 4, "down", `the watchdog of ${id} is not running; ${lastCheck}`);
+    if (!watchdog || !watching(dataDir, watchdog, id)) return check("monitor", 4, "down", `the watchdog of ${id} is not running; ${lastCheck}`);
     return check("monitor", 4, "up", `watchdog pid ${watchdog.pid}, every ${o.monitoring?.intervalSeconds ?? "?"}s; ${lastCheck}`);
 }
 
@@ -183,7 +183,7 @@ async function databaseChecks(dataDir: string, o: StackOutputs, up: boolean): Pr
         { service: "auth", phase: 1, run: auth },
         { service: "schema", phase: 2, run: schema },
         { service: "realtime", phase: 2, run: (client: Client, outputs: StackOutputs) => realtime(dataDir, client, outputs) },
-        { service: "monitor", phase: 4, run: monitor },
+        { service: "monitor", phase: 4, run: (client: Client, outputs: StackOutputs) => monitor(dataDir, client, outputs) },
         { service: "billing", phase: 5, run: billing },
     ];
     if (!up) return checks.map((c) => check(c.service, c.phase, "unknown", "cannot check: the database is down"));

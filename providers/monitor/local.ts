@@ -175,8 +175,12 @@ export function readAlerts(dataDir: string, monitorId: string): Promise<AlertRec
     });
 }
 
-/** Whether `ref`, the watchdog the monitor's row names, watches it now: the stack's watchdog process, or one an older flow-nexus started for it alone. */
-function running(dataDir: string, ref: ProcessRef | null | undefined, monitorId: string): ref is ProcessRef {
+/**
+ * Whether `ref`, the watchdog the monitor's row names, watches it now: the
+ * stack's watchdog process, or one an older flow-nexus started for it alone
+ * (whose command line names the monitor: a reused pid is never taken for it).
+ */
+export function watching(dataDir: string, ref: ProcessRef | null | undefined, monitorId: string): ref is ProcessRef {
     return ref !== null && ref !== undefined && (taskHost(dataDir, "watchdog", monitorId)?.pid === ref.pid || isAlive(ref, monitorId));
 }
 
@@ -209,7 +213,7 @@ async function apply(monitorId: string, inputs: Inputs): Promise<Outputs> {
         return (await loadMonitor(client, monitorId))!.watchdog;
     });
     let ref: ProcessRef;
-    if (running(dataDir, watchdog, monitorId)) {
+    if (watching(dataDir, watchdog, monitorId)) {
         // SIGHUP wakes it from its sleep, so a new interval or target applies now.
         signalPids([watchdog.pid], "SIGHUP");
         ref = watchdog;
@@ -269,7 +273,7 @@ export const backend: MonitorBackend = {
             return loadMonitor(client, id);
         });
         if (!row) return undefined;
-        if (running(state.backend.dataDir!, row.watchdog, id)) return { ...state, status: "active", watchdogPid: row.watchdog.pid };
+        if (watching(state.backend.dataDir!, row.watchdog, id)) return { ...state, status: "active", watchdogPid: row.watchdog.pid };
         // An empty hash differs from the configuration's, so the next `up` starts a watchdog again.
         return { ...state, status: "stopped", watchdogPid: 0, configHash: "" };
     },

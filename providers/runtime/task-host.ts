@@ -13,7 +13,7 @@
  * and exits, under the folder's lock, once nothing is left; a backend starts
  * a host under the same lock, so none is assigned to a host that is going.
  */
-import { promises as fs, readFileSync } from "fs";
+import { existsSync, promises as fs, readFileSync } from "fs";
 import * as path from "path";
 import { readJson, writeFileAtomic } from "./files";
 import { withFileLock } from "./lock";
@@ -114,14 +114,25 @@ export async function startTask(
     return host;
 }
 
-/** Takes task `id` off its host and resolves once it has stopped (at once when it does not run). */
+/**
+ * Takes task `id` off its host and resolves once it has stopped (at once
+ * when it does not run), and, when it was the host's last, once the host has
+ * exited: a destroy leaves no process behind.
+ */
 export async function stopTask(dataDir: string, kind: HostKind, id: string): Promise<void> {
     await fs.rm(taskFile(dataDir, kind, id), { force: true });
     const host = taskHost(dataDir, kind, id);
     if (!host) return;
     // Running a task, the host handles SIGHUP.
     signalPids([host.pid], "SIGHUP");
-    await waitUntil(() => taskHost(dataDir, kind, id) === undefined, 30_000, 50);
+    await waitUntil(() => taskHost(dataDir, kind, id) === undefined, 30_000, 20);
+    if ((await assignedTasks(dataDir, kind)).length === 0) await waitUntil(() => !isAlive(host), 5000, 20);
+}
+
+/** The ids of the tasks assigned to the stack's host of `kind`. */
+async function assignedTasks(dataDir: string, kind: HostKind): Promise<string[]> {
+    const files = await fs.readdir(tasksDir(dataDir, kind)).catch(() => [] as string[]);
+    return files.filter((f) => f.endsWith(".json")).map((f) => f.slice(0, -".json".length));
 }
 
 /** A log that appends to `file`, each line stamped. */
@@ -155,8 +166,7 @@ export async function serveTasks(dataDir: string, kind: HostKind, run: (id: stri
             sleepers.add(wake);
             stop?.addEventListener("abort", wake);
         });
-    const assigned = async () =>
-        (await fs.readdir(tasksDir(dataDir, kind)).catch(() => [] as string[])).filter((f) => f.endsWith(".json")).map((f) => f.slice(0, -".json".length));
+    const assigned = () => assignedTasks(dataDir, kind);
     for (;;) {
         const wanted = await assigned();
         for (const id of wanted.filter((t) => !running.has(t))) {
@@ -180,6 +190,8 @@ export async function serveTasks(dataDir: string, kind: HostKind, run: (id: stri
             if (!wanted.includes(id)) stop.abort();
         }
         if (running.size === 0 && wanted.length === 0) {
+            // The stack's data folder went (a destroy): nothing to lock, nothing to make again.
+            if (!existsSync(hostDir(dataDir, kind))) return;
             const exit = await withFileLock(
                 lockFile(dataDir, kind),
                 async () => {

@@ -9,6 +9,7 @@ import * as path from "path";
 import { readSandbox } from "../../providers/sandbox/record";
 import { isListening } from "../../providers/runtime/ports";
 import { isAlive, processesWithEnv } from "../../providers/runtime/process";
+import { taskHost } from "../../providers/runtime/task-host";
 import { BucketClient } from "../../providers/storage";
 import { exists } from "../support";
 import { PROJECT_DIR, TestStack } from "./harness";
@@ -86,7 +87,6 @@ describe("platform: phases 1 and 2 of the dev stack on the real engine", functio
     });
 
     it("a new sandbox template replaces the sandbox", async function () {
-        const before = await readSandbox(dataDir, outputs.sandboxId);
         await stack.setConfig("flow-nexus:sandbox.template", "python");
         const { output } = await stack.preview();
         assert.match(output, /\+-\s*pulumi-nodejs:dynamic\/flownexus:Sandbox: \(replace\)/);
@@ -95,7 +95,8 @@ describe("platform: phases 1 and 2 of the dev stack on the real engine", functio
         assert.notEqual(after.sandboxId, outputs.sandboxId);
         assert.equal((await readSandbox(dataDir, after.sandboxId))?.template, "python");
         assert.equal(await readSandbox(dataDir, outputs.sandboxId), undefined, "the old sandbox is gone");
-        assert.equal(isAlive(before!.supervisor!), false, "and its supervisor with it");
+        assert.equal(taskHost(dataDir, "supervisor", outputs.sandboxId), undefined, "and nothing supervises it");
+        assert.ok(taskHost(dataDir, "supervisor", after.sandboxId), "the new one is supervised");
         outputs = after;
     });
 

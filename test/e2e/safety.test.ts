@@ -15,7 +15,8 @@ import { readDeployment } from "../../providers/deployment/record";
 import { probe } from "../../providers/runtime/http";
 import { withDatabase } from "../../providers/runtime/postgres";
 import { postgresRunning } from "../../providers/runtime/postgres-server";
-import { isAlive, pidRunning, ProcessRef, processRef, signalPids, waitUntil } from "../../providers/runtime/process";
+import { isAlive, ProcessRef, processRef, signalPids, waitUntil } from "../../providers/runtime/process";
+import { taskHost } from "../../providers/runtime/task-host";
 import { SANDBOX_MARKER } from "../../providers/sandbox/processes";
 import { readRecord, readSandbox } from "../../providers/sandbox/record";
 import { BucketClient } from "../../providers/storage";
@@ -181,7 +182,7 @@ describe("safety: nothing lost, nothing leaked, on the real engine", function ()
         assert.equal(postgresRunning(dataDir), true, "the database runs");
         assert.equal((await readSandbox(dataDir, after.sandboxId))?.status, "running");
         const [monitor] = await stack.resources("Monitor");
-        assert.ok(pidRunning(monitor.outputs.watchdogPid, monitor.outputs.monitorId), "the watchdog runs");
+        assert.equal(taskHost(dataDir, "watchdog", monitor.outputs.monitorId)?.pid, monitor.outputs.watchdogPid, "the watchdog runs");
         assert.equal(after.workflowComplete, true, "and the outputs say so");
         await stack.preview("--expect-no-changes");
         outputs = after;
