@@ -4,15 +4,12 @@
  * app directory. Dependencies and VCS data (`node_modules`, `.git`) are
  * neither hashed nor copied: the install command makes the former.
  */
-import { createHash } from "crypto";
 import { promises as fs } from "fs";
 import * as path from "path";
 import { PACKAGE_ROOT } from "../runtime/package";
+import { entries, sourceHash } from "./source-hash";
 
 import type { Source } from "./schema";
-
-/** Folders left out of the hash and the copy, at any depth. */
-const SKIPPED = new Set(["node_modules", ".git"]);
 
 /** The default install command for a source whose package.json declares dependencies. */
 export const NPM_INSTALL = "npm install --omit=dev --no-audit --no-fund";
@@ -22,48 +19,6 @@ export const NODE_START = "node server.js";
 /** The directory a source's files are read from. */
 export function sourceDir(source: Source): string {
     return source.template !== undefined ? path.join(PACKAGE_ROOT, "templates", source.template) : source.directory!;
-}
-
-/** A file of a source: its path relative to the source's root, with forward slashes. */
-interface Entry {
-    relative: string;
-    absolute: string;
-    kind: "file" | "symlink";
-}
-
-async function entries(root: string, relative = ""): Promise<Entry[]> {
-    const found: Entry[] = [];
-    const dirents = await fs.readdir(path.join(root, relative), { withFileTypes: true });
-    for (const dirent of dirents.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
-        const rel = relative ? `${relative}/${dirent.name}` : dirent.name;
-        const absolute = path.join(root, rel);
-        if (SKIPPED.has(dirent.name)) continue;
-        if (dirent.isDirectory()) {
-            found.push(...(await entries(root, rel)));
-        } else if (dirent.isSymbolicLink()) {
-            found.push({ relative: rel, absolute, kind: "symlink" });
-        } else if (dirent.isFile()) {
-            found.push({ relative: rel, absolute, kind: "file" });
-        }
-        // Sockets, FIFOs and devices are not source code.
-    }
-    return found;
-}
-
-/**
- * The sha256 of a source directory: every file's relative path and bytes
- * (a symlink's target), in path order, so the same tree always hashes the
- * same wherever it lives.
- */
-export async function hashDirectory(root: string): Promise<string> {
-    const hash = createHash("sha256");
-    for (const entry of await entries(root)) {
-        hash.update(`${entry.kind}\0${entry.relative}\0`);
-        const content = entry.kind === "symlink" ? Buffer.from(await fs.readlink(entry.absolute)) : await fs.readFile(entry.absolute);
-        hash.update(`${content.length}\0`);
-        hash.update(content);
-    }
-    return hash.digest("hex");
 }
 
 /** Copies a source directory into `target` (created if needed), without node_modules and .git. */
@@ -114,5 +69,5 @@ export async function inspectSource(source: Source): Promise<SourceFacts> {
         if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw new Error(`the source's package.json is not valid JSON: ${(err as Error).message}`);
     }
     const hasServerJs = (await fs.stat(path.join(dir, "server.js")).catch(() => undefined))?.isFile() ?? false;
-    return { dir, sourceHash: await hashDirectory(dir), hasDependencies, hasServerJs };
+    return { dir, sourceHash: await sourceHash(dir), hasDependencies, hasServerJs };
 }

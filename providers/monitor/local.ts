@@ -10,14 +10,14 @@ import { randomBytes } from "crypto";
 import { existsSync, promises as fs } from "fs";
 import * as path from "path";
 import type { Client } from "pg";
+import { spawnTypeScriptProcess } from "../runtime/load";
 import { logTail } from "../runtime/logs";
+import { moduleFile } from "../runtime/package";
 import { migratePlatform } from "../runtime/platform-tables";
 import { withDatabase } from "../runtime/postgres";
 import { databaseDown } from "../runtime/postgres-server";
 import { isAlive, pidRunning, ProcessRef, signalPids, stopGroup, waitUntil } from "../runtime/process";
-import { spawnTypeScriptProcess } from "../runtime/load";
 import { startTask, stopTask, taskHost } from "../runtime/task-host";
-import { moduleFile } from "../runtime/package";
 import type { Inputs, MonitorBackend, Outputs } from "./schema";
 
 

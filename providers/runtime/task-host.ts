@@ -104,7 +104,8 @@ export async function startTask(
     await waitUntil(() => ready(dataDir, kind, host) || !isAlive(host), 60_000, 20);
     signalPids([host.pid], "SIGHUP");
     const runs = () => taskHost(dataDir, kind, id)?.pid === host.pid;
-    await waitUntil(() => runs() || !isAlive(host), 60_000, 50);
+    // A task that ended at once (nothing to do) has its file removed by the host.
+    await waitUntil(() => runs() || !isAlive(host) || !existsSync(taskFile(dataDir, kind, id)), 60_000, 20);
     if (!runs()) {
         throw new Error(
             `the ${kind} of ${id} did not start; the last lines of its log (${opts.logFile}):\n${await opts.logTail(opts.logFile)}\n` +
@@ -117,16 +118,18 @@ export async function startTask(
 /**
  * Takes task `id` off its host and resolves once it has stopped (at once
  * when it does not run), and, when it was the host's last, once the host has
- * exited: a destroy leaves no process behind.
+ * exited: a destroy leaves no process behind. False when the task was still
+ * running after 30 s (it ends at its next look, finding what it acts on gone).
  */
-export async function stopTask(dataDir: string, kind: HostKind, id: string): Promise<void> {
+export async function stopTask(dataDir: string, kind: HostKind, id: string): Promise<boolean> {
     await fs.rm(taskFile(dataDir, kind, id), { force: true });
     const host = taskHost(dataDir, kind, id);
-    if (!host) return;
+    if (!host) return true;
     // Running a task, the host handles SIGHUP.
     signalPids([host.pid], "SIGHUP");
-    await waitUntil(() => taskHost(dataDir, kind, id) === undefined, 30_000, 20);
+    if (!(await waitUntil(() => taskHost(dataDir, kind, id) === undefined, 30_000, 20))) return false;
     if ((await assignedTasks(dataDir, kind)).length === 0) await waitUntil(() => !isAlive(host), 5000, 20);
+    return true;
 }
 
 /** The ids of the tasks assigned to the stack's host of `kind`. */
@@ -156,6 +159,8 @@ export async function serveTasks(dataDir: string, kind: HostKind, run: (id: stri
     await fs.writeFile(readyFile(dataDir, kind), String(me.pid));
     const sleep = (ms: number, stop?: AbortSignal) =>
         new Promise<void>((resolve) => {
+            // Aborted while it was busy: an aborted signal fires no more events.
+            if (stop?.aborted) return resolve();
             const wake = () => {
                 clearTimeout(timer);
                 sleepers.delete(wake);
@@ -168,6 +173,8 @@ export async function serveTasks(dataDir: string, kind: HostKind, run: (id: stri
         });
     const assigned = () => assignedTasks(dataDir, kind);
     for (;;) {
+        // The stack's data folder went (a destroy, a removed stack): whatever is left has nothing to act on.
+        if (!existsSync(hostDir(dataDir, kind))) return;
         const wanted = await assigned();
         for (const id of wanted.filter((t) => !running.has(t))) {
             const file = await readJson<TaskFile>(taskFile(dataDir, kind, id)).catch(() => undefined);
@@ -190,8 +197,6 @@ export async function serveTasks(dataDir: string, kind: HostKind, run: (id: stri
             if (!wanted.includes(id)) stop.abort();
         }
         if (running.size === 0 && wanted.length === 0) {
-            // The stack's data folder went (a destroy): nothing to lock, nothing to make again.
-            if (!existsSync(hostDir(dataDir, kind))) return;
             const exit = await withFileLock(
                 lockFile(dataDir, kind),
                 async () => {

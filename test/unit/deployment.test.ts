@@ -2,7 +2,7 @@ import { strict as assert } from "assert";
 import { promises as fs } from "fs";
 import * as path from "path";
 import { Inputs, Outputs, provider } from "../../providers/deployment/resource";
-import { hashDirectory } from "../../providers/deployment/source";
+import { hashDirectory, sourceHash } from "../../providers/deployment/source-hash";
 import { UNKNOWN } from "../../providers/runtime/schema";
 import { asEngine, tempDataDir } from "../support";
 
@@ -121,6 +121,32 @@ describe("unit: Deployment inputs", function () {
         assert.notEqual(await hashDirectory(a), await hashDirectory(b));
         const c = await sourceDir("hash-c", { "server.js": "x", "public/index.htm": "<h1>" });
         assert.notEqual(await hashDirectory(a), await hashDirectory(c), "a renamed file is a change");
+    });
+
+    it("remembers a settled source's hash by its files' signature, and any edit, even keeping size and mtime, is seen", async function () {
+        const saved = process.env.XDG_CACHE_HOME;
+        process.env.XDG_CACHE_HOME = path.join(dir, "cache");
+        const remembered = async () => JSON.parse(await fs.readFile(path.join(dir, "cache", "flow-nexus", "source-hashes.json"), "utf8").catch(() => "{}"));
+        try {
+            const src = await sourceDir("cached", { "server.js": "one", "public/a.txt": "a" });
+            assert.equal(await sourceHash(src), await hashDirectory(src));
+            assert.deepEqual(await remembered(), {}, "files written just now are not trusted to their signature");
+
+            const past = new Date(Date.now() - 60_000);
+            for (const f of ["server.js", "public/a.txt"]) await fs.utimes(path.join(src, f), past, past);
+            await new Promise((r) => setTimeout(r, 2100)); // ctime settles too
+            const first = await sourceHash(src);
+            assert.equal((await remembered())[src].hash, first);
+            assert.equal(await sourceHash(src), first);
+
+            await fs.writeFile(path.join(src, "server.js"), "two");
+            await fs.utimes(path.join(src, "server.js"), past, past);
+            assert.equal(await sourceHash(src), await hashDirectory(src));
+            assert.notEqual(await sourceHash(src), first, "same size and mtime, new bytes: a new hash");
+        } finally {
+            if (saved === undefined) delete process.env.XDG_CACHE_HOME;
+            else process.env.XDG_CACHE_HOME = saved;
+        }
     });
 });
 
