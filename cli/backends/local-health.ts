@@ -119,7 +119,7 @@ async function monitor(dataDir: string, client: Client, o: StackOutputs): Promis
         ? `last check ${formatDuration(Date.now() - seen.at.getTime())} ago: ${seen.ok ? "ok" : `failed (${seen.status_code ?? seen.error})`}`
         : "no check yet";
     const watchdog = rows[0].watchdog;
-    if (!watchdog || !watching(dataDir, watchdog, id)) return check("monitor", 4, "down", `the watchdog of ${id} is not running; ${lastCheck}`);
+    if (!watchdog || !watching(dataDir, watchdog.pid, id)) return check("monitor", 4, "down", `the watchdog of ${id} is not running; ${lastCheck}`);
     return check("monitor", 4, "up", `watchdog pid ${watchdog.pid}, every ${o.monitoring?.intervalSeconds ?? "?"}s; ${lastCheck}`);
 }
 

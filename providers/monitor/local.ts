@@ -176,12 +176,13 @@ export function readAlerts(dataDir: string, monitorId: string): Promise<AlertRec
 }
 
 /**
- * Whether `ref`, the watchdog the monitor's row names, watches it now: the
- * stack's watchdog process, or one an older flow-nexus started for it alone
- * (whose command line names the monitor: a reused pid is never taken for it).
+ * Whether process `pid`, the watchdog the monitor's row or state names,
+ * watches it now: the stack's watchdog process, or one an older flow-nexus
+ * started for it alone (whose command line names the monitor: a reused pid
+ * is never taken for it).
  */
-export function watching(dataDir: string, ref: ProcessRef | null | undefined, monitorId: string): ref is ProcessRef {
-    return ref !== null && ref !== undefined && (taskHost(dataDir, "watchdog", monitorId)?.pid === ref.pid || isAlive(ref, monitorId));
+export function watching(dataDir: string, pid: number | undefined, monitorId: string): boolean {
+    return pid !== undefined && (taskHost(dataDir, "watchdog", monitorId)?.pid === pid || pidRunning(pid, monitorId));
 }
 
 /** Has the stack's watchdog process (started if none runs) watch the monitor; resolves to that process once it has claimed it. */
@@ -213,7 +214,7 @@ async function apply(monitorId: string, inputs: Inputs): Promise<Outputs> {
         return (await loadMonitor(client, monitorId))!.watchdog;
     });
     let ref: ProcessRef;
-    if (watching(dataDir, watchdog, monitorId)) {
+    if (watchdog && watching(dataDir, watchdog.pid, monitorId)) {
         // SIGHUP wakes it from its sleep, so a new interval or target applies now.
         signalPids([watchdog.pid], "SIGHUP");
         ref = watchdog;
@@ -247,7 +248,7 @@ export const backend: MonitorBackend = {
         if (database) return database;
         // Down, not gone: its folder is there and its watchdog is not.
         const dataDir = state.backend.dataDir!;
-        if (!existsSync(monitorDir(dataDir, id)) || taskHost(dataDir, "watchdog", id)?.pid === state.watchdogPid || pidRunning(state.watchdogPid, id)) return undefined;
+        if (!existsSync(monitorDir(dataDir, id)) || watching(dataDir, state.watchdogPid, id)) return undefined;
         return `the watchdog of monitor ${id} is not running`;
     },
 
@@ -273,7 +274,7 @@ export const backend: MonitorBackend = {
             return loadMonitor(client, id);
         });
         if (!row) return undefined;
-        if (watching(state.backend.dataDir!, row.watchdog, id)) return { ...state, status: "active", watchdogPid: row.watchdog.pid };
+        if (row.watchdog && watching(state.backend.dataDir!, row.watchdog.pid, id)) return { ...state, status: "active", watchdogPid: row.watchdog.pid };
         // An empty hash differs from the configuration's, so the next `up` starts a watchdog again.
         return { ...state, status: "stopped", watchdogPid: 0, configHash: "" };
     },

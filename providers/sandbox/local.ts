@@ -32,8 +32,6 @@ async function startSupervisor(dir: string, record: SandboxRecord): Promise<Proc
         spawn: (logFile) => spawnTypeScriptProcess(moduleFile(__dirname, "supervisor"), [dataDir], { cwd: dataDir, logFile }),
         logTail: (file) => logTail(file),
     });
-    // Supervising: its readiness file names it once it handles the sandbox's signals.
-    await waitUntil(async () => (await fs.readFile(readyFile(dir), "utf8").catch(() => "")) === String(host.pid), 30_000, 20);
     return host;
 }
 
@@ -131,6 +129,7 @@ async function restart(dir: string, record: SandboxRecord): Promise<SandboxRecor
     await killProcesses(dir, record.id);
     await fs.rm(path.join(dir, "procs"), { recursive: true, force: true });
     await fs.mkdir(path.join(dir, "procs"), { recursive: true });
+    // An older flow-nexus's own supervisor of this sandbox left its readiness file.
     await Promise.all([fs.rm(readyFile(dir), { force: true }), setPaused(dir, false)]);
     const taken = await Promise.all(record.ports.map((port) => isListening(port)));
     const dataDir = path.dirname(path.dirname(dir));

@@ -50,7 +50,7 @@ export function sandboxDir(dataDir: string, sandboxId: string): string {
 
 const recordFile = (dir: string) => path.join(dir, "sandbox.json");
 const pausedFile = (dir: string) => path.join(dir, "paused");
-/** Written by the supervisor once it handles signals, so nobody signals it too early. */
+/** Written by the supervisor an older flow-nexus started for this sandbox alone (./teardown finds it by it). */
 export const readyFile = (dir: string) => path.join(dir, "supervisor.ready");
 
 /** The sandbox.json in `dir`, or undefined when there is none (never created, deleted, expired). */

@@ -12,7 +12,7 @@ import * as path from "path";
 import { serveTasks, TaskContext, TaskLog } from "../runtime/task-host";
 import { meterUsage } from "./metering";
 import { killProcesses, signalProcesses } from "./processes";
-import { isPaused, readRecord, readyFile, SandboxRecord, sandboxDir, setPaused } from "./record";
+import { isPaused, readRecord, SandboxRecord, sandboxDir, setPaused } from "./record";
 
 /** How often a billed sandbox's running time is charged. */
 const METER_EVERY_MS = 60_000;
@@ -70,7 +70,6 @@ export async function supervise(dir: string, { log, stop, sleep }: TaskContext):
     // The first meter a period after the start, not at once: no meter (nor the refill it may
     // trigger) runs inside the `up` that starts the sandbox, so that up's balance output holds.
     const meter = { at: Date.now() };
-    await fs.writeFile(readyFile(dir), String(process.pid));
     log(`supervising ${dir}`);
     while (!stop.aborted) {
         try {
