@@ -115,8 +115,8 @@ export class ChangeFeed extends EventEmitter {
     private async receive(message: Message): Promise<void> {
         if (message.tag === "begin") {
             const { commitTime } = message as { commitTime: bigint };
-            // Microseconds since 2000-01-01.
-            this.commitTime = new Date(Number(commitTime / 1000n) + Date.UTC(2000, 0, 1));
+            // Microseconds since 1970: pg-logical-replication has already moved PostgreSQL's 2000 epoch to Unix's.
+            this.commitTime = new Date(Number(commitTime / 1000n));
             return;
         }
         if (message.tag !== "insert" && message.tag !== "update" && message.tag !== "delete") return;

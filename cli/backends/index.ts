@@ -4,7 +4,7 @@ import { backendKind, BackendKind, StackOutputs } from "../outputs";
 import { localBackend } from "./local";
 import type { PlatformBackend } from "./types";
 
-export type { AuditRecord, BalanceReport, Health, LogSource, PlatformBackend, ServiceCheck, UsageReport } from "./types";
+export type { AuditRecord, BalanceReport, ChangeEvent, Health, LogSource, MonitorHistory, PlatformBackend, ServiceCheck, UsageReport } from "./types";
 
 /**
  * One factory per backend kind. A cloud implementation of PlatformBackend

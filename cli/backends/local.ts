@@ -9,7 +9,7 @@ import { credit, withLedger } from "../../providers/billing/ledger";
 import { history, usage } from "../../providers/billing/statements";
 import { runRefill } from "../../providers/billing/refill";
 import { deploymentDir, readDeployment } from "../../providers/deployment/api";
-import { monitorDir } from "../../providers/monitor/local";
+import { monitorDir, readAlerts, readChecks } from "../../providers/monitor/local";
 import { readAuditLog } from "../../providers/runtime/audit";
 import { gatewayLog, gatewayWanted } from "../../providers/runtime/gateway";
 import { readSandbox } from "../../providers/sandbox/record";
@@ -41,6 +41,11 @@ export function localBackend(dataDir: string, stack: string): PlatformBackend {
             if (monitorId) sources.push({ name: "watchdog", file: path.join(monitorDir(dataDir, monitorId), "watchdog.log") });
             if (await gatewayWanted(dataDir)) sources.push({ name: "gateway", file: gatewayLog(dataDir) });
             return sources;
+        },
+
+        async monitorHistory(monitorId, since) {
+            const [checks, alerts] = await Promise.all([readChecks(dataDir, monitorId, since), readAlerts(dataDir, monitorId)]);
+            return { checks, alerts };
         },
 
         tailChanges: (subscriptionId, onChange) => tailLocalChanges(dataDir, subscriptionId, onChange),

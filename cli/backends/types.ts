@@ -9,6 +9,7 @@ import type { LedgerEntry } from "../../providers/billing/ledger";
 import type { HistoryItem } from "../../providers/billing/statements";
 import type { RefillPolicy } from "../../providers/billing/policy";
 import type { RefillResult } from "../../providers/billing/refill";
+import type { AlertRecord, CheckRecord } from "../../providers/monitor/local";
 import type { BackendKind, StackOutputs } from "../outputs";
 
 /** How a service is: up, answering but not well, not there at all, or not checkable. */
@@ -74,6 +75,12 @@ export interface ChangeTail {
     stop(): Promise<void>;
 }
 
+/** What a monitor recorded: its checks since a time, and every alert it raised (each says whether it restarted the app). */
+export interface MonitorHistory {
+    checks: CheckRecord[];
+    alerts: AlertRecord[];
+}
+
 /** The operations of one backend kind. */
 export interface PlatformBackend {
     readonly kind: BackendKind;
@@ -81,6 +88,8 @@ export interface PlatformBackend {
     health(outputs: StackOutputs): Promise<ServiceCheck[]>;
     /** The app's and the watchdog's logs. Throws (exit 4) when the app's sandbox is gone. */
     logSources(outputs: StackOutputs): Promise<LogSource[]>;
+    /** The monitor's checks at or after `since`, and its alerts, oldest first. */
+    monitorHistory(monitorId: string, since: Date): Promise<MonitorHistory>;
     /** Receives the subscription's changes as an app does, until stopped. */
     tailChanges(subscriptionId: string, onChange: (event: ChangeEvent) => void): Promise<ChangeTail>;
     /** The audit log, oldest first. */

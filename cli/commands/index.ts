@@ -3,6 +3,7 @@ import type { Command } from "../context";
 import { audit } from "./audit";
 import { billing } from "./billing";
 import { cleanup } from "./cleanup";
+import { dashboard } from "./dashboard";
 import { docs } from "./docs";
 import { logs } from "./logs";
 import { recover } from "./recover";
@@ -10,4 +11,4 @@ import { realtimeTail } from "./realtime";
 import { prune } from "./stacks";
 import { status } from "./status";
 
-export const COMMANDS: Command[] = [status, logs, audit, realtimeTail, ...billing, cleanup, recover, docs, prune];
+export const COMMANDS: Command[] = [status, dashboard, logs, audit, realtimeTail, ...billing, cleanup, recover, docs, prune];

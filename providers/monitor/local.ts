@@ -150,14 +150,14 @@ export async function pruneChecks(client: Client, monitorId: string, days = 7): 
     await client.query("delete from flow_nexus.monitor_checks where monitor_id = $1 and at < now() - make_interval(days => $2)", [monitorId, days]);
 }
 
-/** Every check of a monitor, oldest first (for tools and tests). */
-export function readChecks(dataDir: string, monitorId: string): Promise<CheckRecord[]> {
+/** The checks of a monitor (at or after `since`, when given), oldest first (for tools, the dashboard and tests). */
+export function readChecks(dataDir: string, monitorId: string, since?: Date): Promise<CheckRecord[]> {
     return withDatabase(dataDir, async (client) => {
         await migratePlatform(client, "monitor", [TABLES]);
         const { rows } = await client.query<CheckRecord>(
             `select target, at, ok, status_code as "statusCode", latency_ms as "latencyMs", error
-             from flow_nexus.monitor_checks where monitor_id = $1 order by id`,
-            [monitorId],
+             from flow_nexus.monitor_checks where monitor_id = $1 and ($2::timestamptz is null or at >= $2) order by id`,
+            [monitorId, since ?? null],
         );
         return rows;
     });

@@ -4,12 +4,22 @@
  * with the engine's own output.
  */
 import { execFileSync, spawn } from "child_process";
-import { promises as fs } from "fs";
+import { existsSync, promises as fs } from "fs";
 import * as os from "os";
 import * as path from "path";
 
 export const PROJECT_DIR = path.resolve(__dirname, "..", "..");
 export const PROGRAMS_DIR = path.join(__dirname, "programs");
+
+/** Where browser tests write their screenshots (git-ignored). */
+export const SCREENSHOTS = path.join(PROJECT_DIR, "test", "output");
+
+/** Debian's chromium (`apt-get install chromium`, as .ci/run does), or CHROMIUM_PATH. */
+export function chromiumPath(): string {
+    const found = [process.env.CHROMIUM_PATH, "/usr/bin/chromium", "/usr/bin/chromium-browser"].find((p) => p && existsSync(p));
+    if (!found) throw new Error("no Chromium: install Debian's chromium (apt-get install chromium) or set CHROMIUM_PATH");
+    return found;
+}
 
 /** The engine's bin directory, made ready by engine/bootstrap.mjs. */
 let engineBin: string | undefined;

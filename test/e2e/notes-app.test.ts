@@ -6,20 +6,12 @@
  * file downloads back with its bytes. Screenshots go to test/output/.
  */
 import { strict as assert } from "assert";
-import { existsSync, promises as fs } from "fs";
+import { promises as fs } from "fs";
 import * as path from "path";
 import { Browser, chromium, Page } from "playwright-core";
-import { PROJECT_DIR, TestStack } from "./harness";
+import { chromiumPath, PROJECT_DIR, SCREENSHOTS, TestStack } from "./harness";
 
-const OUTPUT = path.join(PROJECT_DIR, "test", "output");
 const PASSWORD = "e2e-password-for-the-notes-app";
-
-/** Debian's chromium (`apt-get install chromium`, as .ci/run does), or CHROMIUM_PATH. */
-function chromiumPath(): string {
-    const found = [process.env.CHROMIUM_PATH, "/usr/bin/chromium", "/usr/bin/chromium-browser"].find((p) => p && existsSync(p));
-    if (!found) throw new Error("no Chromium: install Debian's chromium (apt-get install chromium) or set CHROMIUM_PATH");
-    return found;
-}
 
 describe("the realtime-notes app in a real browser, on a real dev stack", function () {
     let stack: TestStack;
@@ -37,7 +29,7 @@ describe("the realtime-notes app in a real browser, on a real dev stack", functi
         url = outputs.app.url;
         email = outputs.userProfile.email;
         browser = await chromium.launch({ executablePath: chromiumPath(), args: ["--no-sandbox"] });
-        await fs.mkdir(OUTPUT, { recursive: true });
+        await fs.mkdir(SCREENSHOTS, { recursive: true });
     });
     after(async function () {
         await browser?.close();
@@ -73,8 +65,8 @@ describe("the realtime-notes app in a real browser, on a real dev stack", functi
         const [download] = await Promise.all([second.waitForEvent("download"), second.getByRole("link", { name: "Download hello.txt" }).click()]);
         assert.equal(download.suggestedFilename(), "hello.txt");
         assert.deepEqual(await fs.readFile((await download.path())!), bytes, "the same bytes come back");
-        await first.screenshot({ path: path.join(OUTPUT, "realtime-notes-first-tab.png"), fullPage: true });
-        await second.screenshot({ path: path.join(OUTPUT, "realtime-notes-second-tab.png"), fullPage: true });
+        await first.screenshot({ path: path.join(SCREENSHOTS, "realtime-notes-first-tab.png"), fullPage: true });
+        await second.screenshot({ path: path.join(SCREENSHOTS, "realtime-notes-second-tab.png"), fullPage: true });
         assert.deepEqual(errors, [], "no error on either page");
         await context.close();
     });

@@ -194,11 +194,13 @@ describe("gateway: the Supabase APIs of a local stack, through supabase-js", fun
     });
 
     it("realtime: INSERT, UPDATE and DELETE of the subscribed table arrive within a second, filtered", async function () {
-        const events: Array<{ eventType: string; new: Record<string, unknown>; old: Record<string, unknown>; at: number }> = [];
+        const events: Array<{ eventType: string; new: Record<string, unknown>; old: Record<string, unknown>; at: number; committed: string }> = [];
         await new Promise<void>((resolve, reject) => {
             signedIn
                 .channel("room-1")
-                .on("postgres_changes", { event: "*", schema: "chat", table: "messages" }, (p) => events.push({ eventType: p.eventType, new: p.new, old: p.old, at: Date.now() }))
+                .on("postgres_changes", { event: "*", schema: "chat", table: "messages" }, (p) =>
+                    events.push({ eventType: p.eventType, new: p.new, old: p.old, at: Date.now(), committed: p.commit_timestamp }),
+                )
                 .subscribe((status, err) => (status === "SUBSCRIBED" ? resolve() : status !== "CLOSED" && reject(err ?? new Error(status))));
         });
         const started = Date.now();
@@ -216,7 +218,11 @@ describe("gateway: the Supabase APIs of a local stack, through supabase-js", fun
         assert.equal(events[1].old.body, "hello");
         assert.equal(events[1].new.body, "edited");
         assert.equal(events[2].old.body, "edited");
-        for (const e of events) assert.ok(e.at - started < 1000, `${e.eventType} arrived ${e.at - started} ms after the writes began`);
+        for (const e of events) {
+            assert.ok(e.at - started < 1000, `${e.eventType} arrived ${e.at - started} ms after the writes began`);
+            // The commit's own time, as Supabase sends it: within the test's seconds, not another epoch's.
+            assert.ok(Math.abs(Date.parse(e.committed) - started) < 5000, `${e.eventType} committed at ${e.committed}, the writes began at ${new Date(started).toISOString()}`);
+        }
     });
 
     it("realtime: a client whose gateway restarted rejoins by itself and receives again", async function () {
