@@ -33,17 +33,37 @@ function userMetadata(metadata: Record<string, string>): Record<string, string> 
     return Object.fromEntries(Object.entries(metadata).filter(([key]) => !OWN_KEYS.includes(key)));
 }
 
+/**
+ * E2B's answer to a timeout above the team's plan (400 "Timeout cannot be
+ * greater than N hours": 1 h on Hobby, 24 h on Pro, per E2B's docs), as the
+ * input to change; other errors as e2bError maps them.
+ */
+function timeoutError(err: unknown, what: string, timeoutSeconds: number): Error {
+    const limit = /Timeout cannot be greater than (\d+) hours?/i.exec((err as Error)?.message ?? "");
+    if (!limit) return e2bError(err, what);
+    const seconds = Number(limit[1]) * 3600;
+    return new Error(
+        `${what} failed: timeoutSeconds (flow-nexus:sandbox.timeoutSeconds) is ${timeoutSeconds}, above what this E2B account's plan allows, ` +
+            `${limit[1]} h (${seconds} seconds; E2B allows 1 h on Hobby and 24 h on Pro). Set it to ${seconds} or less ` +
+            `(pulumi config set --path flow-nexus:sandbox.timeoutSeconds ${seconds}), or move the team to a plan that allows more; nothing was changed`,
+    );
+}
+
 /** The outputs for a sandbox as E2B describes it. */
 function outputs(inputs: Inputs, info: SandboxInfo): Outputs {
     const domain = info.sandboxDomain ?? e2bOptions().domain ?? "e2b.app";
+    const ports = Array.from({ length: inputs.ports }, (_, i) => FIRST_PORT + i);
+    // E2B routes `<port>-<sandboxId>.<domain>` to a port (the SDK's getHost); `<sandboxId>.<domain>` answers nothing.
+    const hostOf = (port: number) => `${port}-${info.sandboxId}.${domain}`;
     return {
         ...inputs,
         metadata: userMetadata(info.metadata),
         onTimeout: info.lifecycle?.onTimeout ?? inputs.onTimeout,
         sandboxId: info.sandboxId,
         status: info.state === "paused" ? "paused" : "running",
-        host: `${info.sandboxId}.${domain}`,
-        allocatedPorts: Array.from({ length: inputs.ports }, (_, i) => FIRST_PORT + i),
+        host: hostOf(ports[0] ?? FIRST_PORT),
+        allocatedPorts: ports,
+        urls: ports.map((port) => `https://${hostOf(port)}`),
         startedAt: info.startedAt.toISOString(),
         endAt: info.endAt.toISOString(),
         isolation: "microvm",
@@ -118,7 +138,7 @@ async function create(inputs: Inputs): Promise<Outputs> {
             lifecycle: { onTimeout: inputs.onTimeout },
         });
     } catch (err) {
-        throw e2bError(err, `creating an E2B sandbox from template ${inputs.template}`);
+        throw timeoutError(err, `creating an E2B sandbox from template ${inputs.template}`, inputs.timeoutSeconds);
     }
     try {
         if (inputs.startupScript !== undefined) await runStartupScript(sandbox, inputs);
@@ -151,7 +171,7 @@ export const backend: SandboxBackend = {
                 if (info.state === "paused") await Sandbox.connect(id, { ...e2bOptions(), timeoutMs });
                 else await Sandbox.setTimeout(id, timeoutMs, e2bOptions());
             } catch (err) {
-                const mapped = e2bError(err, `setting the timeout of E2B sandbox ${id}`);
+                const mapped = timeoutError(err, `setting the timeout of E2B sandbox ${id}`, news.timeoutSeconds);
                 if (isNotFound(mapped)) throw new Error(`sandbox ${id} is gone (expired or killed); run \`pulumi refresh\`, then \`pulumi up\` creates a new one`);
                 throw mapped;
             }

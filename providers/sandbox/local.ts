@@ -50,6 +50,7 @@ function outputs(inputs: Inputs, record: SandboxRecord, dir: string, paused: boo
         status: paused ? "paused" : "running",
         host: HOST,
         allocatedPorts: record.ports,
+        urls: record.ports.map((port) => `http://${HOST}:${port}`),
         startedAt: record.startedAt,
         endAt: record.endAt,
         isolation: record.isolation,

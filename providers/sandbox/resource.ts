@@ -63,6 +63,7 @@ export class Sandbox extends pulumi.dynamic.Resource {
     public readonly status!: pulumi.Output<Outputs["status"]>;
     public readonly host!: pulumi.Output<string>;
     public readonly allocatedPorts!: pulumi.Output<number[]>;
+    public readonly urls!: pulumi.Output<string[]>;
     public readonly startedAt!: pulumi.Output<string>;
     public readonly endAt!: pulumi.Output<string>;
     public readonly isolation!: pulumi.Output<Isolation>;
@@ -79,6 +80,7 @@ export class Sandbox extends pulumi.dynamic.Resource {
             status: undefined,
             host: undefined,
             allocatedPorts: undefined,
+            urls: undefined,
             startedAt: undefined,
             endAt: undefined,
             isolation: undefined,

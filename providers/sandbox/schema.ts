@@ -14,7 +14,9 @@ export const schema = z.object({
         replaces: true,
     }),
     timeoutSeconds: field(wholeNumber(60, 24 * 60 * 60, " seconds").default(3600), {
-        description: "Seconds from creation (or from the last timeout change) to its end; a change restarts the clock in place.",
+        description:
+            "Seconds from creation (or from the last timeout change) to its end; a change restarts the clock in place. " +
+            "E2B allows at most 1 h (3600) on Hobby and 24 h on Pro: a longer one is refused at create with the plan's limit.",
     }),
     envs: field(envNames().default({}), { description: "Environment variables of every process in it.", replaces: true }),
     metadata: field(names().default({}), { description: "Free-form labels.", replaces: true }),
@@ -52,8 +54,15 @@ export interface Outputs extends Inputs {
     sandboxId: string;
     /** `stopped`: its processes died (a reboot); the next `up` starts it again. */
     status: "running" | "paused" | "stopped";
+    /**
+     * Where its servers are reached: locally 127.0.0.1 (with an allocated
+     * port); on E2B, which routes `<port>-<sandboxId>.<domain>` to each port,
+     * the host of its first port.
+     */
     host: string;
     allocatedPorts: number[];
+    /** The URL of each allocated port, in order: `http://127.0.0.1:<port>` locally, `https://<port>-<id>.<domain>` on E2B. */
+    urls: string[];
     /** ISO timestamps. */
     startedAt: string;
     endAt: string;

@@ -187,6 +187,13 @@ describe("contract: Deployment and Monitor on E2B", function () {
             }
         });
 
+        it("an install command the sandbox does not have fails the create with bash's exit code and words, and leaves nothing", async function () {
+            const err = await rejection(() => deploy({ installCommand: "pnpm install --prod" }));
+            assert.match(err.message, /the install command of deployment dep-\w+ \(pnpm install --prod\) exited with code 127; the last lines of its output:\n.*pnpm: command not found/);
+            assert.equal([...sandbox.files.keys()].filter((f) => f.includes("/apps/")).length, 0, "the app's files are removed");
+            assert.equal(sandbox.running.size, 0);
+        });
+
         it("read: healthy, unhealthy (with an empty source hash, so up redeploys), and gone with its sandbox", async function () {
             const app = await deploy();
             assert.equal((await deployments.read(app.deploymentId, app)).props!.status, "healthy");

@@ -62,8 +62,10 @@ describe("contract: Sandbox on E2B", function () {
         assert.equal(body.metadata["flow-nexus:fingerprint"], fingerprint(sandbox));
 
         assert.equal(sandbox.status, "running");
-        assert.equal(sandbox.host, `${sandbox.sandboxId}.e2b.test`);
+        // E2B's routing (the SDK's getHost): `<port>-<id>.<domain>`; the bare `<id>.<domain>` answers nothing.
+        assert.equal(sandbox.host, `3000-${sandbox.sandboxId}.e2b.test`);
         assert.deepEqual(sandbox.allocatedPorts, [3000, 3001]);
+        assert.deepEqual(sandbox.urls, [`https://3000-${sandbox.sandboxId}.e2b.test`, `https://3001-${sandbox.sandboxId}.e2b.test`]);
         assert.equal(sandbox.isolation, "microvm");
         assert.equal(sandbox.workDir, "/home/user");
         // The user's metadata only: the tags would show as drift.
@@ -153,6 +155,22 @@ describe("contract: Sandbox on E2B", function () {
         const resumed = await sandboxes.update(sandbox.sandboxId, outs!, await inputs({ timeoutSeconds: 900, tags: sandbox.tags }));
         assert.equal(e2b.http.calls("POST", /\/connect$/).length, 1);
         assert.equal(resumed.outs!.status, "running");
+    });
+
+    it("a timeout above the plan's limit (Hobby: 1 h) names the input and the limit, on create and on update, and creates nothing", async function () {
+        e2b.maxTimeoutHours = 1;
+        try {
+            const before = e2b.sandboxes.size;
+            const refused = await rejection(() => create({ timeoutSeconds: 7200 }));
+            assert.match(refused.message, /^creating an E2B sandbox from template node failed: timeoutSeconds \(flow-nexus:sandbox\.timeoutSeconds\) is 7200, above what this E2B account's plan allows, 1 h \(3600 seconds; E2B allows 1 h on Hobby and 24 h on Pro\)\. Set it to 3600 or less/);
+            assert.equal(e2b.sandboxes.size, before, "nothing was created");
+            const sandbox = await create({ timeoutSeconds: 3600 });
+            const err = await rejection(async () => sandboxes.update(sandbox.sandboxId, sandbox, await inputs({ timeoutSeconds: 5400, tags: sandbox.tags })));
+            assert.match(err.message, /^setting the timeout of E2B sandbox \S+ failed: timeoutSeconds \(flow-nexus:sandbox\.timeoutSeconds\) is 5400, above .* 1 h \(3600 seconds/);
+            assert.equal(Date.parse(e2b.sandboxes.get(sandbox.sandboxId)!.endAt) <= Date.now() + 3600 * 1000, true, "its end time is unchanged");
+        } finally {
+            e2b.maxTimeoutHours = 24;
+        }
     });
 
     it("replaces the sandbox when onTimeout changes: E2B sets the lifecycle at creation", async function () {

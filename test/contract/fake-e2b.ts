@@ -62,6 +62,17 @@ export class FakeE2B {
     private nextId = 1;
     private nextPid = 100;
     origin = "";
+    /**
+     * The team's plan limit on a sandbox's running time: 1 h on Hobby (Base), 24 h on Pro (E2B's
+     * docs, "Sandbox lifecycle"). A longer timeout on create, set-timeout or connect is refused
+     * with 400 "Timeout cannot be greater than N hours", as E2B's API answers it.
+     */
+    maxTimeoutHours = 24;
+
+    private overLimit(timeout: number | undefined): Response | undefined {
+        if (timeout === undefined || timeout <= this.maxTimeoutHours * 3600) return undefined;
+        return json(400, { code: 400, message: `Timeout cannot be greater than ${this.maxTimeoutHours} hours` });
+    }
 
     constructor() {
         const h = this.http;
@@ -70,6 +81,8 @@ export class FakeE2B {
         h.on("GET", /^\/v2\/sandboxes$/, (req) => json(200, this.list(req)));
         h.on("POST", /^\/sandboxes\/([^/]+)\/timeout$/, (req, m) =>
             this.withSandbox(m[1], (s) => {
+                const refused = this.overLimit(req.json().timeout);
+                if (refused) return refused;
                 s.endAt = new Date(Date.now() + req.json().timeout * 1000).toISOString();
                 return new Response(null, { status: 204 });
             }),
@@ -77,6 +90,8 @@ export class FakeE2B {
         h.on("POST", /^\/v2\/sandboxes\/([^/]+)\/connect$/, (req, m) =>
             this.withSandbox(m[1], (s) => {
                 const { timeout } = req.body.length ? req.json() : { timeout: undefined };
+                const refused = this.overLimit(timeout);
+                if (refused) return refused;
                 s.state = "running";
                 if (timeout !== undefined) s.endAt = new Date(Date.now() + timeout * 1000).toISOString();
                 return json(200, this.summary(s));
@@ -173,6 +188,8 @@ export class FakeE2B {
 
     private create(req: Recorded): Response {
         const body = req.json();
+        const refused = this.overLimit(body.timeout);
+        if (refused) return refused;
         const sandbox = this.add({
             templateID: body.templateID,
             metadata: body.metadata ?? {},
@@ -226,7 +243,16 @@ export class FakeE2B {
         return new Response(Buffer.concat(frames), { status: 200, headers: { "content-type": "application/connect+json" } });
     }
 
-    /** Just enough of a shell for what the backends run: file removal, process checks and starts. */
+    /**
+     * Just enough of a shell for what the backends run: starts, process
+     * checks, file removal, an app folder's clearing and the templates' npm
+     * install. envd runs each command as `/bin/bash -l -c <cmd>` (the SDK's
+     * commands.run), so anything else is bash's: exit 127 and "command not
+     * found", which the SDK raises as a CommandExitError (its docs: "If the
+     * command exits with a non-zero exit code, it throws a
+     * CommandExitError"). A test that needs another command answers it with
+     * onCommand.
+     */
     private shell(sandbox: FakeSandbox, command: Command): CommandResult {
         const script = command.script;
         if (/^exec /.test(script)) {
@@ -244,14 +270,35 @@ export class FakeE2B {
         const alive = /^kill -(?:0|HUP) (\d+)/.exec(script);
         if (alive) return { exitCode: sandbox.running.has(Number(alive[1])) ? 0 : 1 };
         const marker = /date -u \+%FT%TZ > (\S+)$/.exec(script);
-        if (marker) sandbox.files.set(marker[1], Buffer.from(new Date().toISOString()));
+        if (marker) {
+            sandbox.files.set(marker[1], Buffer.from(new Date().toISOString()));
+            return { exitCode: 0 };
+        }
         const removal = /^rm -(?:r?f) (.+)$/.exec(script);
         if (removal) {
             for (const word of removal[1].split(" ")) {
                 const target = word.replace(/^'|'$/g, "");
                 for (const path of [...sandbox.files.keys()]) if (path === target || path.startsWith(`${target}/`)) sandbox.files.delete(path);
             }
+            return { exitCode: 0 };
         }
-        return { exitCode: 0 };
+        const cleared = /^mkdir -p '([^']+)' .* && find '\1' -mindepth 1 -maxdepth 1 ! -name node_modules -exec rm -rf \{\} \+$/.exec(script);
+        if (cleared) {
+            for (const path of [...sandbox.files.keys()]) if (path.startsWith(`${cleared[1]}/`) && !path.startsWith(`${cleared[1]}/node_modules/`)) sandbox.files.delete(path);
+            return { exitCode: 0 };
+        }
+        // `{ <install command>\n} >> <log> 2>&1`: the templates' npm install succeeds; what it prints goes to the log.
+        const logged = /^\{ ([^\n]*)\n\} >> '?([^'\s]+)'? 2>&1$/.exec(script);
+        const append = (file: string, text: string) => sandbox.files.set(file, Buffer.concat([sandbox.files.get(file) ?? Buffer.alloc(0), Buffer.from(text)]));
+        if (logged && /^npm install --omit=dev\b/.test(logged[1])) {
+            append(logged[2], "\nup to date in 1s\n");
+            return { exitCode: 0 };
+        }
+        const notFound = `bash: line 1: ${(logged?.[1] ?? script).trim().split(/\s/)[0]}: command not found\n`;
+        if (logged) {
+            append(logged[2], notFound);
+            return { exitCode: 127 };
+        }
+        return { exitCode: 127, stderr: notFound };
     }
 }

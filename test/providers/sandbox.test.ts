@@ -83,6 +83,7 @@ describe("providers: Sandbox (local)", function () {
         assert.ok(await supervised(sandbox));
         assert.ok(path.isAbsolute(sandbox.workDir) && existsSync(sandbox.workDir));
         assert.equal(new Set(sandbox.allocatedPorts).size, 3);
+        assert.deepEqual(sandbox.urls, sandbox.allocatedPorts.map((port) => `http://127.0.0.1:${port}`));
         for (const port of sandbox.allocatedPorts) {
             assert.ok(Number.isInteger(port) && port > 1024 && port < 65536);
             assert.equal(await isListening(port), false);
