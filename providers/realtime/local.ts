@@ -7,19 +7,20 @@
  * Supabase project's own publication, reached through `flow-nexus:databaseUrl`
  * (`withDatabase` picks the database by the backend's kind). `active` means a
  * change really comes back: a probe row's round trip through the stack's
- * gateway or Supabase Realtime (../runtime/realtime-probe).
+ * gateway or Supabase Realtime (../runtime/realtime-probe). A publication
+ * FOR ALL TABLES, or one another role owns, is handled as
+ * ../runtime/publication says.
  */
 import { randomBytes } from "crypto";
 import type { Client } from "pg";
 import { migratePlatform } from "../runtime/platform-tables";
+import { joinPublication, leavePublication, PUBLICATION } from "../runtime/publication";
 import { transaction, withDatabase } from "../runtime/postgres";
 import { ensureGateway } from "../runtime/gateway";
 import { databaseDown } from "../runtime/postgres-server";
 import { requireCredential } from "../runtime/credentials";
 import { ensureProbe, realtimeRoundTrip } from "../runtime/realtime-probe";
 import type { Inputs, Outputs, SubscriptionBackend } from "./schema";
-
-const PUBLICATION = "supabase_realtime";
 
 const TABLE = `
     create table if not exists flow_nexus.realtime_subscriptions (
@@ -56,9 +57,7 @@ async function publish(client: Client, table: string): Promise<void> {
     // publication, or both add the same table.
     await transaction(client, async () => {
         await client.query("select pg_advisory_xact_lock(hashtext($1))", [PUBLICATION]);
-        const publication = await client.query("select 1 from pg_publication where pubname = $1", [PUBLICATION]);
-        if (publication.rowCount === 0) await client.query(`create publication ${PUBLICATION}`);
-        if (!(await inPublication(client, table))) await client.query(`alter publication ${PUBLICATION} add table ${quoted(table)}`);
+        await client.query(joinPublication(table));
         await client.query(`alter table ${quoted(table)} replica identity full`);
     });
 }
@@ -141,14 +140,16 @@ export const backend: SubscriptionBackend = {
     async delete(id, state) {
         await withDatabase(state.backend, async (client) => {
             await migratePlatform(client, "realtime", [TABLE]);
-            await client.query("delete from flow_nexus.realtime_subscriptions where id = $1", [id]);
-            const others = await client.query("select 1 from flow_nexus.realtime_subscriptions where table_name = $1", [state.table]);
-            const [schema, name] = state.table.split(".");
-            const tableExists = await client.query("select 1 from pg_tables where schemaname = $1 and tablename = $2", [schema, name]);
-            // The table leaves the publication with its last subscription.
-            if (others.rowCount === 0 && tableExists.rowCount !== 0 && (await inPublication(client, state.table))) {
-                await client.query(`alter publication ${PUBLICATION} drop table ${quoted(state.table)}`);
-            }
+            // One transaction: a publication this role may not change keeps the subscription too.
+            await transaction(client, async () => {
+                await client.query("select pg_advisory_xact_lock(hashtext($1))", [PUBLICATION]);
+                await client.query("delete from flow_nexus.realtime_subscriptions where id = $1", [id]);
+                const others = await client.query("select 1 from flow_nexus.realtime_subscriptions where table_name = $1", [state.table]);
+                const [schema, name] = state.table.split(".");
+                const tableExists = await client.query("select 1 from pg_tables where schemaname = $1 and tablename = $2", [schema, name]);
+                // The table leaves the publication with its last subscription.
+                if (others.rowCount === 0 && tableExists.rowCount !== 0) await client.query(leavePublication(state.table));
+            });
         });
     },
 };

@@ -8,11 +8,11 @@
 import { randomBytes } from "crypto";
 import WebSocket from "ws";
 import { DDL_LOCK } from "./platform-tables";
+import { joinPublication, PUBLICATION } from "./publication";
 
 export const PROBE_SCHEMA = "flow_nexus";
 export const PROBE_TABLE = "realtime_probe";
 
-const PUBLICATION = "supabase_realtime";
 
 /**
  * The probe table and its place in the publication, with the service role
@@ -21,7 +21,8 @@ const PUBLICATION = "supabase_realtime";
  * the platform's other tables and with the RealtimeSubscription backend,
  * which adds tables to the publication too: two subscriptions created at
  * once would otherwise both create the table. A publication FOR ALL TABLES
- * already holds it.
+ * already holds it; one another role owns stops it with what to grant
+ * (./publication).
  */
 const PROBE_SETUP = `
     select pg_advisory_xact_lock(${DDL_LOCK});
@@ -29,11 +30,8 @@ const PROBE_SETUP = `
     create schema if not exists ${PROBE_SCHEMA};
     create table if not exists ${PROBE_SCHEMA}.${PROBE_TABLE} (id text primary key, at timestamptz not null default now());
     alter table ${PROBE_SCHEMA}.${PROBE_TABLE} replica identity full;
+    ${joinPublication(`${PROBE_SCHEMA}.${PROBE_TABLE}`)};
     do $$ begin
-        if not exists (select 1 from pg_publication where pubname = '${PUBLICATION}') then create publication ${PUBLICATION}; end if;
-        if not exists (select 1 from pg_publication_tables where pubname = '${PUBLICATION}' and schemaname = '${PROBE_SCHEMA}' and tablename = '${PROBE_TABLE}') then
-            alter publication ${PUBLICATION} add table ${PROBE_SCHEMA}.${PROBE_TABLE};
-        end if;
         if exists (select 1 from pg_roles where rolname = 'service_role') then
             grant usage on schema ${PROBE_SCHEMA} to service_role;
             grant select on ${PROBE_SCHEMA}.${PROBE_TABLE} to service_role;

@@ -20,6 +20,7 @@ describe("contract: the cloud database (Postgres at flow-nexus:databaseUrl)", fu
     const schemas = engine<SchemaInputs, SchemaOutputs>(schemaProvider);
     const subscriptions = engine<RealtimeInputs, RealtimeOutputs>(realtimeProvider);
     let db: Awaited<ReturnType<typeof cloudDatabase>>;
+    let realtime: Awaited<ReturnType<typeof ensureGateway>>;
     let names = 0;
 
     const MESSAGES = { id: "001-messages", sql: "create table messages (id serial primary key, body text not null)" };
@@ -31,7 +32,7 @@ describe("contract: the cloud database (Postgres at flow-nexus:databaseUrl)", fu
         db = await cloudDatabase();
         // Supabase Realtime's stand-in over this database: the gateway, which speaks Realtime's protocol as
         // @supabase/realtime-js does (test/providers/gateway.test.ts proves it with the official client).
-        const realtime = await ensureGateway(db.dataDir);
+        realtime = await ensureGateway(db.dataDir);
         await schemas.configure(stackConfig({ databaseUrl: db.url, supabaseUrl: realtime.url, supabaseServiceRoleKey: realtime.serviceRoleKey }));
     });
 
@@ -71,6 +72,75 @@ describe("contract: the cloud database (Postgres at flow-nexus:databaseUrl)", fu
         assert.equal((await published()).length, 0);
         assert.deepEqual(await subscriptions.read(id, changed), {});
         await schemas.delete(schema.schema, schema);
+    });
+
+    describe("a project's own supabase_realtime publication: owned by another role, or FOR ALL TABLES", function () {
+        let project: Awaited<ReturnType<typeof cloudDatabase>>;
+        let tenantUrl: string;
+        let gateway: Awaited<ReturnType<typeof ensureGateway>>;
+        const asAdmin = (sql: string) => withDatabase(project.dataDir, (c) => c.query(sql));
+        const configureAs = (url: string) => schemas.configure(stackConfig({ databaseUrl: url, supabaseUrl: gateway.url, supabaseServiceRoleKey: gateway.serviceRoleKey }));
+        const subscriptionInputs = async (table: string) =>
+            checked(subscriptions, { table, events: ["*"], backend: CLOUD, tags: tagsOf("RealtimeSubscription", `own${++names}`) } as RealtimeInputs);
+
+        before(async function () {
+            project = await cloudDatabase();
+            gateway = await ensureGateway(project.dataDir);
+            const url = new URL(project.url);
+            // As on some Supabase projects: the publication belongs to an admin role, the connection is another role's.
+            // What the gateway made for itself goes, so that the tenant makes (and owns) the platform's tables.
+            await asAdmin(`drop schema flow_nexus cascade; drop publication supabase_realtime;
+                           create role supabase_admin; create publication supabase_realtime; alter publication supabase_realtime owner to supabase_admin;
+                           create role tenant login password 'tenant-password-0123'; grant create on database "${url.pathname.slice(1)}" to tenant`);
+            url.username = "tenant";
+            url.password = "tenant-password-0123";
+            tenantUrl = url.href;
+        });
+        after(async function () {
+            await schemas.configure(stackConfig({ databaseUrl: db.url, supabaseUrl: realtime.url, supabaseServiceRoleKey: realtime.serviceRoleKey }));
+            await project?.stop();
+        });
+
+        it("owned by another role: create says which role owns it and what to grant, and makes nothing; granted, create and delete work", async function () {
+            await configureAs(tenantUrl);
+            const schema = (await schemas.create(await schemaInputs())).outs!;
+            const table = `${schema.schema}.messages`;
+            const inputs = await subscriptionInputs(table);
+            const err = await rejection(() => subscriptions.create(inputs));
+            assert.match(
+                err.message,
+                new RegExp(
+                    `table ${table} must join the supabase_realtime publication, which role supabase_admin owns, and role tenant may not change it \\(must be owner of publication supabase_realtime\\): ` +
+                        `run as supabase_admin \\(in the Supabase SQL editor: alter publication supabase_realtime add table ${table};\\), or let this role change it with: grant supabase_admin to tenant;`,
+                ),
+            );
+            assert.deepEqual((await asAdmin("select count(*)::int as n from flow_nexus.realtime_subscriptions")).rows, [{ n: 0 }], "no subscription was recorded");
+
+            await asAdmin("grant supabase_admin to tenant");
+            const { id, outs } = await subscriptions.create(inputs);
+            assert.equal(outs!.active, true);
+            await asAdmin("revoke supabase_admin from tenant");
+            const refused = await rejection(() => subscriptions.delete(id, outs!));
+            assert.match(refused.message, new RegExp(`table ${table} must leave the supabase_realtime publication, .*alter publication supabase_realtime drop table ${table};`));
+            assert.equal((await asAdmin(`select 1 from flow_nexus.realtime_subscriptions where id = '${id}'`)).rowCount, 1, "a refused delete keeps the subscription");
+            await asAdmin("grant supabase_admin to tenant");
+            await subscriptions.delete(id, outs!);
+            assert.equal((await asAdmin(`select 1 from pg_publication_tables where schemaname = '${schema.schema}'`)).rowCount, 0);
+            await schemas.delete(schema.schema, schema);
+        });
+
+        it("FOR ALL TABLES: create and delete work, and the table stays published, as every table is", async function () {
+            await asAdmin("drop publication supabase_realtime; create publication supabase_realtime for all tables");
+            await configureAs(project.url);
+            const schema = (await schemas.create(await schemaInputs())).outs!;
+            const table = `${schema.schema}.messages`;
+            const { id, outs } = await subscriptions.create(await subscriptionInputs(table));
+            assert.equal(outs!.active, true, "its changes come back");
+            await subscriptions.delete(id, outs!);
+            assert.equal((await asAdmin(`select 1 from pg_publication_tables where schemaname = '${schema.schema}' and tablename = 'messages'`)).rowCount, 1);
+            assert.deepEqual(await subscriptions.read(id, outs!), {});
+            await schemas.delete(schema.schema, schema);
+        });
     });
 
     describe("failures, each naming flow-nexus:databaseUrl and never its password", function () {
