@@ -82,6 +82,27 @@ function release(inputs: Inputs): Promise<void> {
     });
 }
 
+/**
+ * Creates or updates the bucket with its settings. A project refuses a
+ * fileSizeLimit above its global file size limit (50 MB on the Free plan,
+ * raised in the project's Storage settings on paid plans) with 413
+ * EntityTooLarge; that limit cannot be read with the project's keys (only
+ * the Management API, with an account's access token, shows it), so the
+ * refusal is what tells it, and it is said as the input to change.
+ */
+async function apply(supabase: SupabaseClient, inputs: Inputs, verb: "createBucket" | "updateBucket"): Promise<void> {
+    const what = `${verb === "createBucket" ? "creating" : "updating"} bucket ${inputs.name}`;
+    const { error } = await supabase.storage[verb](inputs.name, settings(inputs));
+    if (!error) return;
+    const mapped = supabaseError(error, what);
+    if (mapped.status !== 413) throw mapped;
+    throw new Error(
+        `${what} failed: fileSizeLimit (flow-nexus:storage.fileSizeLimit) is ${inputs.fileSizeLimit} bytes, above the Supabase project's global file size limit ` +
+            `(Storage answered 413: ${(error as Error).message}). The Free plan allows 50 MB (52428800 bytes); paid plans allow more once it is raised ` +
+            "in the project's Storage settings. Lower fileSizeLimit, or raise the project's limit; the bucket was not changed",
+    );
+}
+
 /** The bucket's settings as Storage takes them; update sends the full state (a field left out is reset). */
 function settings(inputs: Inputs) {
     return { public: inputs.public, fileSizeLimit: inputs.fileSizeLimit, allowedMimeTypes: inputs.allowedMimeTypes };
@@ -103,11 +124,7 @@ export const backend: BucketBackend = {
             throw new Error(`a bucket named ${inputs.name} already exists in the Supabase project (${owner ? `made by ${owner}` : "not made by flow-nexus"}); choose another name`);
         }
         if (!(await claim(inputs))) throw new Error(`the bucket name ${inputs.name} is claimed by ${await ownerOf(inputs, inputs.name)}; choose another name`);
-        if (existing) {
-            await check(supabase.storage.updateBucket(inputs.name, settings(inputs)), `updating bucket ${inputs.name}`);
-        } else {
-            await check(supabase.storage.createBucket(inputs.name, settings(inputs)), `creating bucket ${inputs.name}`);
-        }
+        await apply(supabase, inputs, existing ? "updateBucket" : "createBucket");
         return outputs(inputs);
     },
 
@@ -124,8 +141,7 @@ export const backend: BucketBackend = {
     },
 
     async update(_id, _olds, news) {
-        const supabase = await supabaseClient();
-        await check(supabase.storage.updateBucket(news.name, settings(news)), `updating bucket ${news.name}`);
+        await apply(await supabaseClient(), news, "updateBucket");
         return outputs(news);
     },
 

@@ -38,6 +38,19 @@ export class FakeSupabase {
     readonly http = new FakeHttp();
     readonly buckets = new Map<string, FakeBucket>();
     readonly users = new Map<string, FakeUser>();
+    /**
+     * The project's global file size limit: 50 MB on the Free plan. A bucket
+     * asking for more is refused as Storage does (storage-api's
+     * Storage.validateMaxSizeLimit throws ERRORS.EntityTooLarge: "Payload too
+     * large", 413, "The object exceeded the maximum allowed size"), sent with
+     * HTTP 400 and the code in the body's statusCode, like its other errors.
+     */
+    globalFileSizeLimit = 50 * 1024 * 1024;
+
+    private tooLarge(body: { file_size_limit?: number | null }): Response | undefined {
+        if (!body.file_size_limit || body.file_size_limit <= this.globalFileSizeLimit) return undefined;
+        return json(400, { statusCode: "413", error: "Payload too large", message: "The object exceeded the maximum allowed size" });
+    }
 
     constructor() {
         const h = this.http;
@@ -47,6 +60,8 @@ export class FakeSupabase {
         });
         h.on("POST", /^\/storage\/v1\/bucket$/, (req) => {
             const body = req.json();
+            const refused = this.tooLarge(body);
+            if (refused) return refused;
             if (this.buckets.has(body.id)) return json(400, { statusCode: "409", error: "Duplicate", message: "The resource already exists" });
             this.buckets.set(body.id, { id: body.id, name: body.name, objects: [], ...this.settings(body) });
             return json(200, { name: body.id });
@@ -54,6 +69,8 @@ export class FakeSupabase {
         h.on("PUT", /^\/storage\/v1\/bucket\/([^/]+)$/, (req, m) => {
             const bucket = this.buckets.get(m[1]);
             if (!bucket) return bucketNotFound();
+            const refused = this.tooLarge(req.json());
+            if (refused) return refused;
             Object.assign(bucket, this.settings(req.json()));
             return json(200, { message: "Successfully updated" });
         });

@@ -87,6 +87,20 @@ describe("contract: Supabase", function () {
             assert.deepEqual((await buckets.diff(bucket.name, bucket, { ...news, name: "renamed" })).replaces, ["name"]);
         });
 
+        it("a file size limit above the project's global limit (Free: 50 MB) is refused on create and update, naming the input", async function () {
+            const big = 100 * 1024 * 1024;
+            const refused = await rejection(async () => buckets.create(await inputs({ fileSizeLimit: big })));
+            assert.match(
+                refused.message,
+                new RegExp(`^creating bucket assets-\\d+ failed: fileSizeLimit \\(flow-nexus:storage\\.fileSizeLimit\\) is ${big} bytes, above the Supabase project's global file size limit \\(Storage answered 413: The object exceeded the maximum allowed size\\)\\. The Free plan allows 50 MB`),
+            );
+            assert.equal([...supabase.buckets.keys()].some((name) => supabase.buckets.get(name)!.file_size_limit === big), false, "no bucket has it");
+            const bucket = await create({ fileSizeLimit: 1024 });
+            const err = await rejection(async () => buckets.update(bucket.name, bucket, await inputs({ name: bucket.name, tags: bucket.tags, fileSizeLimit: big })));
+            assert.match(err.message, /^updating bucket \S+ failed: fileSizeLimit \(flow-nexus:storage\.fileSizeLimit\) is 104857600 bytes, above/);
+            assert.equal(supabase.buckets.get(bucket.name)!.file_size_limit, 1024, "the bucket keeps its limit");
+        });
+
         it("keeps a bucket that holds objects unless forceDestroy, empties it first with forceDestroy, and a gone one deletes fine", async function () {
             const kept = await create();
             supabase.buckets.get(kept.name)!.objects.push("logo.png");
