@@ -73,6 +73,6 @@ export class Context {
 
     /** The backend that operates the stack's services; a one-line error for one the CLI cannot operate yet. */
     async backend(): Promise<PlatformBackend> {
-        return backendFor(await this.outputs(), this.dataDir, this.stack, this.command.name);
+        return backendFor(await this.outputs(), this.dataDir, this.stack, this.command.name, () => this.engine.config(this.stack));
     }
 }

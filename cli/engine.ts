@@ -151,6 +151,12 @@ export class Engine {
         return outputs;
     }
 
+    /** The stack's config with its secrets in plain text (`pulumi config --json --show-secrets`): kept in memory, never printed. */
+    async config(stack: string): Promise<Record<string, { value?: string; secret?: boolean }>> {
+        const stdout = await this.runOrFail(["config", "--json", "--show-secrets", "--stack", stack], stack);
+        return JSON.parse(stdout || "{}") as Record<string, { value?: string; secret?: boolean }>;
+    }
+
     /** The stack's state; undefined when the backend has no such stack. */
     async state(stack: string): Promise<StackState | undefined> {
         this.progress(`reading the state of stack ${stack}…`);

@@ -31,12 +31,12 @@ import type { BalanceReport, Health, ServiceCheck } from "./types";
 /** How long the app gets to answer its health check. */
 const PROBE_TIMEOUT_MS = 5000;
 
-const check = (service: string, phase: number | undefined, health: Health, detail: string): ServiceCheck =>
+export const check = (service: string, phase: number | undefined, health: Health, detail: string): ServiceCheck =>
     phase === undefined ? { service, health, detail } : { service, phase, health, detail };
 
-const missing = (service: string, phase: number, output: string) => check(service, phase, "unknown", `not in the stack's outputs (${output})`);
+export const missing = (service: string, phase: number, output: string) => check(service, phase, "unknown", `not in the stack's outputs (${output})`);
 
-async function tableExists(client: Client, table: string): Promise<boolean> {
+export async function tableExists(client: Client, table: string): Promise<boolean> {
     const { rows } = await client.query<{ ok: boolean }>("select to_regclass($1) is not null as ok", [table]);
     return rows[0].ok;
 }
@@ -57,7 +57,7 @@ async function auth(client: Client, o: StackOutputs): Promise<ServiceCheck> {
     return rows[0] ? check("auth", 1, "up", `user ${rows[0].email}`) : check("auth", 1, "down", `user ${o.userId} is gone`);
 }
 
-async function schema(client: Client, o: StackOutputs): Promise<ServiceCheck> {
+export async function schema(client: Client, o: StackOutputs): Promise<ServiceCheck> {
     const name = o.schema?.name;
     if (!name) return missing("schema", 2, "schema");
     if (!(await tableExists(client, "flow_nexus.schema_migrations"))) return check("schema", 2, "down", "no migrations recorded");
@@ -79,15 +79,21 @@ async function gateway(dataDir: string): Promise<ServiceCheck> {
     return check("gateway", undefined, "up", `${running.url} (pid ${running.process.pid}): storage, auth and realtime`);
 }
 
-/** Realtime proved by a round trip through the gateway: a probe row's INSERT comes back over a WebSocket. */
-async function roundTrip(dataDir: string, client: Client): Promise<string> {
-    const running = await gatewayProcess(dataDir);
-    if (!running) return "no round trip: the gateway is not running";
-    const trip = await realtimeRoundTrip(running.url, (await gatewayKeys(dataDir)).serviceRoleKey, client);
+/** A probe row's INSERT, round trip through the realtime server at `url` over a WebSocket, in words. */
+export async function roundTripAt(url: string, key: string, client: Client): Promise<string> {
+    const trip = await realtimeRoundTrip(url, key, client);
     return trip.ok ? `a change round trip in ${trip.ms} ms` : `no round trip: ${trip.error}`;
 }
 
-async function realtime(dataDir: string, client: Client, o: StackOutputs): Promise<ServiceCheck> {
+/** Realtime proved by a round trip through the gateway. */
+async function roundTrip(dataDir: string, client: Client): Promise<string> {
+    const running = await gatewayProcess(dataDir);
+    if (!running) return "no round trip: the gateway is not running";
+    return roundTripAt(running.url, (await gatewayKeys(dataDir)).serviceRoleKey, client);
+}
+
+/** The subscription's table in the publication, and a change's round trip (`trip`, in words). */
+export async function realtime(client: Client, o: StackOutputs, trip: (client: Client) => Promise<string>): Promise<ServiceCheck> {
     if (!o.subscriptionId) return missing("realtime", 2, "subscriptionId");
     if (!(await tableExists(client, "flow_nexus.realtime_subscriptions"))) return check("realtime", 2, "down", "no subscriptions recorded");
     const { rows } = await client.query<{ table_name: string; published: boolean }>(
@@ -100,8 +106,8 @@ async function realtime(dataDir: string, client: Client, o: StackOutputs): Promi
     );
     if (!rows[0]) return check("realtime", 2, "down", `subscription ${o.subscriptionId} is gone`);
     if (!rows[0].published) return check("realtime", 2, "unhealthy", `${rows[0].table_name} is not in the supabase_realtime publication`);
-    const trip = await roundTrip(dataDir, client);
-    return check("realtime", 2, trip.startsWith("no") ? "down" : "up", `${rows[0].table_name} in the supabase_realtime publication; ${trip}`);
+    const said = await trip(client);
+    return check("realtime", 2, said.startsWith("no") ? "down" : "up", `${rows[0].table_name} in the supabase_realtime publication; ${said}`);
 }
 
 async function monitor(dataDir: string, client: Client, o: StackOutputs): Promise<ServiceCheck> {
@@ -141,7 +147,7 @@ export async function readBalance(client: Client, account: string): Promise<Bala
     return report;
 }
 
-async function billing(client: Client, o: StackOutputs): Promise<ServiceCheck> {
+export async function billing(client: Client, o: StackOutputs): Promise<ServiceCheck> {
     if (!o.userId || !o.balance) return missing("billing", 5, "balance");
     const { credits, policy, spentUsdCents: spent } = await readBalance(client, o.userId);
     if (!policy) return check("billing", 5, "unhealthy", `${formatCredits(credits)} credits; no auto-refill policy`);
@@ -168,7 +174,7 @@ async function storage(dataDir: string, o: StackOutputs): Promise<ServiceCheck> 
     return check("storage", 2, "up", `bucket ${name} (${rules.public ? "public" : "private"}, up to ${rules.fileSizeLimit} bytes a file)`);
 }
 
-async function app(o: StackOutputs): Promise<ServiceCheck> {
+export async function app(o: StackOutputs): Promise<ServiceCheck> {
     const url = o.app?.healthUrl;
     if (!url) return missing("app", 3, "app.healthUrl");
     const result = await probe(url, PROBE_TIMEOUT_MS);
@@ -179,22 +185,32 @@ async function app(o: StackOutputs): Promise<ServiceCheck> {
 
 /** The checks that need the database, each "unknown" when it is down, or when a query fails. */
 async function databaseChecks(dataDir: string, o: StackOutputs, up: boolean): Promise<ServiceCheck[]> {
-    const checks = [
+    const checks: DatabaseCheck[] = [
         { service: "auth", phase: 1, run: auth },
         { service: "schema", phase: 2, run: schema },
-        { service: "realtime", phase: 2, run: (client: Client, outputs: StackOutputs) => realtime(dataDir, client, outputs) },
+        { service: "realtime", phase: 2, run: (client: Client, outputs: StackOutputs) => realtime(client, outputs, (c) => roundTrip(dataDir, c)) },
         { service: "monitor", phase: 4, run: (client: Client, outputs: StackOutputs) => monitor(dataDir, client, outputs) },
         { service: "billing", phase: 5, run: billing },
     ];
     if (!up) return checks.map((c) => check(c.service, c.phase, "unknown", "cannot check: the database is down"));
-    return withDatabase(dataDir, async (client) => {
-        const results: ServiceCheck[] = [];
-        // One connection, one query at a time: a pg client runs its queries in order anyway.
-        for (const c of checks) {
-            results.push(await c.run(client, o).catch((err: Error) => check(c.service, c.phase, "unknown", `cannot check: ${err.message}`)));
-        }
-        return results;
-    });
+    return withDatabase(dataDir, (client) => runChecks(client, o, checks));
+}
+
+/** A check that reads the platform database. */
+export interface DatabaseCheck {
+    service: string;
+    phase: number;
+    run(client: Client, outputs: StackOutputs): Promise<ServiceCheck>;
+}
+
+/** Runs `checks` on one connection, one at a time; a check that throws is "unknown", with why. */
+export async function runChecks(client: Client, o: StackOutputs, checks: readonly DatabaseCheck[]): Promise<ServiceCheck[]> {
+    const results: ServiceCheck[] = [];
+    // One connection, one query at a time: a pg client runs its queries in order anyway.
+    for (const c of checks) {
+        results.push(await c.run(client, o).catch((err: Error) => check(c.service, c.phase, "unknown", `cannot check: ${err.message}`)));
+    }
+    return results;
 }
 
 /** Every service of a local stack, checked now, in phase order. */
@@ -208,6 +224,12 @@ export async function localHealth(dataDir: string, outputs: StackOutputs): Promi
         gateway(dataDir),
     ]);
     const all = [db, api, ...fromDatabase, box, bucket, web];
-    const order = ["database", "gateway", "auth", "sandbox", "storage", "schema", "realtime", "app", "monitor", "billing"];
-    return all.sort((a, b) => order.indexOf(a.service) - order.indexOf(b.service));
+    return inServiceOrder(all);
+}
+
+const ORDER = ["database", "gateway", "auth", "sandbox", "storage", "schema", "realtime", "app", "monitor", "billing"];
+
+/** The checks in the order status lists services: shared first, then by phase. */
+export function inServiceOrder(checks: ServiceCheck[]): ServiceCheck[] {
+    return checks.sort((a, b) => ORDER.indexOf(a.service) - ORDER.indexOf(b.service));
 }

@@ -43,7 +43,8 @@ export function localBackend(dataDir: string, stack: string): PlatformBackend {
             return sources;
         },
 
-        async monitorHistory(monitorId, since) {
+        async monitorHistory(outputs, since) {
+            const monitorId = requireOutput(outputs.monitoring?.monitorId, "monitoring.monitorId", stack);
             const [checks, alerts] = await Promise.all([readChecks(dataDir, monitorId, since), readAlerts(dataDir, monitorId)]);
             return { checks, alerts };
         },

@@ -29,7 +29,10 @@ export interface ServiceCheck {
 export interface LogSource {
     /** `app` (the deployed app's output), `watchdog` (the monitor's) or `gateway` (the stack's Supabase APIs). */
     name: string;
+    /** Where it is read: the log itself locally, a copy of it for one kept elsewhere (in an E2B sandbox). */
     file: string;
+    /** For a copy: fetches the log again into `file`; called before each read. */
+    refresh?(): Promise<void>;
 }
 
 /** One row of the audit log. */
@@ -88,8 +91,8 @@ export interface PlatformBackend {
     health(outputs: StackOutputs): Promise<ServiceCheck[]>;
     /** The app's and the watchdog's logs. Throws (exit 4) when the app's sandbox is gone. */
     logSources(outputs: StackOutputs): Promise<LogSource[]>;
-    /** The monitor's checks at or after `since`, and its alerts, oldest first. */
-    monitorHistory(monitorId: string, since: Date): Promise<MonitorHistory>;
+    /** The stack's monitor's checks at or after `since`, and its alerts, oldest first. Throws (exit 3) without a monitor. */
+    monitorHistory(outputs: StackOutputs, since: Date): Promise<MonitorHistory>;
     /** Receives the subscription's changes as an app does, until stopped. */
     tailChanges(subscriptionId: string, onChange: (event: ChangeEvent) => void): Promise<ChangeTail>;
     /** The audit log, oldest first. */

@@ -7,7 +7,6 @@ import { formatTime, renderTable } from "../output";
 export const audit: Command = {
     name: "audit",
     summary: "the audit log: every create, update and delete of the stack's resources (which properties, never their values)",
-    localOnly: true,
     options: {
         resource: { type: "string", short: "r", value: "<name|urn>", description: "only rows whose URN contains this, or whose type is this (e.g. Sandbox)" },
         since: { type: "string", value: "<when>", description: "only rows at or after this: an ISO date or time, or a duration ago (1h, 30m, 7d)" },

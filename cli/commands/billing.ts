@@ -16,7 +16,6 @@ async function account(ctx: Context): Promise<string> {
 export const balance: Command = {
     name: "billing balance",
     summary: "the account's credits now, its auto-refill policy and what refills spent this month",
-    localOnly: true,
     async run(ctx) {
         const report = await (await ctx.backend()).balance(await account(ctx));
         ctx.out.data(report);
@@ -52,7 +51,6 @@ function historyRow(item: HistoryItem): unknown[] {
 export const history: Command = {
     name: "billing history",
     summary: "the account's ledger entries (credits, payments, debits) and payment attempts, newest first",
-    localOnly: true,
     options: { limit: { type: "string", short: "n", value: "<n>", description: "at most n lines (default 20)" } },
     async run(ctx) {
         const limit = parseCount(ctx.string("limit") ?? "20", "--limit");
@@ -66,7 +64,6 @@ export const history: Command = {
 export const usage: Command = {
     name: "billing usage",
     summary: "the credits the account used in a month (sandbox running time, …), debit by debit",
-    localOnly: true,
     options: { month: { type: "string", value: "<YYYY-MM>", description: "the month (UTC; default this month)" } },
     async run(ctx) {
         const month = ctx.string("month") === undefined ? undefined : parseMonth(ctx.string("month")!);
@@ -84,7 +81,6 @@ export const usage: Command = {
 export const refill: Command = {
     name: "billing refill",
     summary: "run the refill once: charge one refill if the balance is below the threshold, within the monthly limit",
-    localOnly: true,
     options: { retry: { type: "boolean", description: "charge again after a declined or unauthenticated refill (after fixing the payment method)" } },
     details: [
         "Safe to run at any time and from many places at once: runs of one account take turns on its lock, and",
@@ -111,7 +107,6 @@ export const credit: Command = {
     name: "billing credit",
     args: "<credits>",
     summary: "add credits to the account by hand (a grant, no payment); the same --reference twice adds once",
-    localOnly: true,
     options: { reference: { type: "string", value: "<ref>", description: "what the grant is for, unique per grant (default: cli:credit:<now>)" } },
     async run(ctx) {
         const credits = parsePositive(ctx.args[0] ?? "", "<credits>");

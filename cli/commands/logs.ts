@@ -13,7 +13,6 @@ export const logs: Command = {
     name: "logs",
     args: "[app|watchdog|gateway]",
     summary: "the deployed app's, the monitor watchdog's and the gateway's logs (all unless one is named); --follow to keep reading",
-    localOnly: true,
     options: {
         follow: { type: "boolean", short: "f", description: "keep printing lines as they are written, until Ctrl-C" },
         lines: { type: "string", short: "n", value: "<n>", description: "how many of the last lines to print first (default 40)" },
@@ -32,6 +31,7 @@ export const logs: Command = {
         const followers: Array<{ source: LogSource; follower: Follower }> = [];
         const documents = [];
         for (const source of sources) {
+            await source.refresh?.();
             const { lines, size } = await lastLines(source.file, count);
             if (size === 0) ctx.out.warn(`the ${source.name} log ${source.file} is empty or not written yet`);
             followers.push({ source, follower: { file: source.file, offset: size, partial: "" } });
@@ -51,6 +51,7 @@ export const logs: Command = {
         const interrupted = untilInterrupted().then(() => (stopped = true));
         while (!stopped) {
             for (const { source, follower } of followers) {
+                await source.refresh?.();
                 for (const line of await newLines(follower)) {
                     ctx.out.text(`${label(source)}${line}`);
                     ctx.out.data({ source: source.name, line }, true);

@@ -6,7 +6,6 @@ import { untilInterrupted } from "../tail";
 export const realtimeTail: Command = {
     name: "realtime tail",
     summary: "print the change events of the stack's realtime subscription as they happen, until Ctrl-C",
-    localOnly: true,
     details: [
         "Events are received as an app receives them: through the stack's gateway, with @supabase/supabase-js, on the",
         "subscription's table, events and filter. Each prints as one line: time, event, table, then the row (old -> new",

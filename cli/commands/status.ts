@@ -8,7 +8,6 @@ const MARK = { up: "up", unhealthy: "UNHEALTHY", down: "DOWN", unknown: "unknown
 export const status: Command = {
     name: "status",
     summary: "health of every service (a live probe of the app), sandbox, monitor and the phase gates, as a table",
-    localOnly: true,
     details: [
         "Each service is checked now: the database's port, the user's row, the sandbox's supervisor, the bucket,",
         "the schema's migrations, the realtime publication, a GET of the app's health endpoint, the monitor's",

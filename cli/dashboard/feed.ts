@@ -37,7 +37,7 @@ const failure = (err: unknown) => ({ error: describeError(err).message });
 export class Feed {
     private readonly listeners = new Set<Listener>();
     private readonly latest = new Map<string, string>();
-    private readonly followers = new Map<string, Follower>();
+    private readonly followers = new Map<string, Follower & { source: LogSource }>();
     private readonly changes: ChangeEvent[] = [];
     private tail: ChangeTail | undefined;
     private tailing: Promise<void> | undefined;
@@ -114,16 +114,18 @@ export class Feed {
             return;
         }
         this.offer("logs", { sources: sources.map((s) => s.name) });
-        for (const { name, file } of sources) {
+        for (const source of sources) {
+            const { name, file } = source;
             if (this.followers.get(name)?.file === file) continue;
             const { lines, size } = await lastLines(file, LOG_LINES);
-            this.followers.set(name, { file, offset: size, partial: "" });
+            this.followers.set(name, { source, file, offset: size, partial: "" });
             this.broadcast("log", { source: name, lines, reset: true });
         }
     }
 
     private async followLogs(): Promise<void> {
         for (const [name, follower] of this.followers) {
+            await follower.source.refresh?.();
             const lines = await newLines(follower);
             if (lines.length > 0) this.broadcast("log", { source: name, lines });
         }

@@ -184,7 +184,12 @@ export async function startDashboard(opts: DashboardOptions): Promise<Dashboard>
                 const count = parseCount(param(url, "lines") ?? "100", "lines", 0, 10_000);
                 const sources = (await opts.source.logSources()).filter((s) => wanted === undefined || s.name === wanted);
                 if (sources.length === 0) throw new HttpError(404, `stack ${opts.source.stack} has no ${wanted} log`);
-                const logs = await Promise.all(sources.map(async (s) => ({ source: s.name, file: s.file, lines: (await lastLines(s.file, count)).lines })));
+                const logs = await Promise.all(
+                    sources.map(async (s) => {
+                        await s.refresh?.();
+                        return { source: s.name, file: s.file, lines: (await lastLines(s.file, count)).lines };
+                    }),
+                );
                 return sendJson(res, 200, { stack: opts.source.stack, logs });
             }
             case "/api/events":

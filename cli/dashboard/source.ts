@@ -30,6 +30,8 @@ const HISTORY_LIMIT = 200;
 export class StackSource {
     private outputsRead: Promise<StackOutputs> | undefined;
     private auditRows = -1;
+    /** Made once: a cloud backend reads the stack's credentials once. */
+    private backendMade: Promise<PlatformBackend> | undefined;
 
     constructor(private readonly ctx: Context) {}
 
@@ -46,7 +48,8 @@ export class StackSource {
     }
 
     async backend(): Promise<PlatformBackend> {
-        return backendFor(await this.outputs(), this.ctx.dataDir, this.ctx.stack, "dashboard");
+        this.backendMade ??= (async () => backendFor(await this.outputs(), this.ctx.dataDir, this.ctx.stack, "dashboard", () => this.ctx.engine.config(this.ctx.stack)))();
+        return this.backendMade;
     }
 
     async status(): Promise<StatusReport & { checkedAt: string }> {
@@ -57,8 +60,7 @@ export class StackSource {
 
     async app(now = new Date()): Promise<AppReport> {
         const outputs = await this.outputs();
-        const monitorId = outputs.monitoring?.monitorId;
-        const history = monitorId ? await (await this.backend()).monitorHistory(monitorId, new Date(now.getTime() - HEALTH_WINDOW_MS)) : undefined;
+        const history = outputs.monitoring?.monitorId ? await (await this.backend()).monitorHistory(outputs, new Date(now.getTime() - HEALTH_WINDOW_MS)) : undefined;
         return appReport(outputs.app, outputs.monitoring, history);
     }
 
@@ -72,7 +74,10 @@ export class StackSource {
     /** The audit log, filtered, oldest first; outputs are read again once it has grown. */
     async audit(query: AuditQuery = {}): Promise<AuditRecord[]> {
         const rows = await (await this.backend()).auditLog();
-        if (this.auditRows >= 0 && rows.length !== this.auditRows) this.outputsRead = undefined;
+        if (this.auditRows >= 0 && rows.length !== this.auditRows) {
+            this.outputsRead = undefined;
+            this.backendMade = undefined;
+        }
         this.auditRows = rows.length;
         let selected = filterAudit(rows, { resource: query.resource, since: query.since });
         if (query.action) selected = selected.filter((row) => row.action === query.action);

@@ -6,4 +6,5 @@
 export { deploymentDir, readDeployment } from "./record";
 export type { DeploymentRecord } from "./record";
 export { restartDeployment } from "./local";
-export { RECORDS_DIR, START_COMMAND, startEnv } from "./e2b";
+export { RECORDS_DIR, recordPath, START_COMMAND, startEnv } from "./e2b";
+export type { CloudDeploymentRecord } from "./e2b";

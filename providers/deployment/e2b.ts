@@ -53,7 +53,8 @@ export interface CloudDeploymentRecord {
 export const RECORDS_DIR = `${STATE_DIR}/deployments`;
 const LOGS_DIR = `${STATE_DIR}/logs`;
 
-const recordPath = (deploymentId: string) => `${RECORDS_DIR}/${deploymentId}.json`;
+/** Where a deployment's record (its process, port and log file) lives in the sandbox. */
+export const recordPath = (deploymentId: string) => `${RECORDS_DIR}/${deploymentId}.json`;
 
 /** The id of the resource `urn`'s deployment in `sandboxId`: the same for every run. */
 export function deploymentIdFor(urn: string, sandboxId: string): string {

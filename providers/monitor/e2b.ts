@@ -33,10 +33,11 @@ export function watchdogSandbox(inputs: Pick<Inputs, "targets">): string {
     return sandboxId;
 }
 
-const monitorDir = (monitorId: string) => `${STATE_DIR}/monitors/${monitorId}`;
+/** The monitor's folder in its sandbox: its script, config, pid, log, checks.jsonl and alerts.jsonl. */
+export const monitorDir = (monitorId: string) => `${STATE_DIR}/monitors/${monitorId}`;
 
 /** The pid of the monitor's live watchdog, or 0 when none runs (its pid file names a dead or reused pid). */
-async function livePid(sandbox: Sandbox, monitorId: string): Promise<number> {
+export async function livePid(sandbox: Sandbox, monitorId: string): Promise<number> {
     const pid = Number((await readText(sandbox, `${monitorDir(monitorId)}/${WATCHDOG_FILES.pid}`))?.trim());
     if (!Number.isInteger(pid) || pid <= 0) return 0;
     // Its command line names the monitor's folder, so a reused pid is not mistaken for it.
