@@ -23,8 +23,6 @@ export interface CommandSpec {
     /** Its arguments in help, e.g. `[app|watchdog]`. */
     args?: string;
     options?: Record<string, OptionSpec>;
-    /** Works on the local backend only, for now; help says so. */
-    localOnly?: boolean;
     /** Paragraphs of help after the options. */
     details?: string;
 }

@@ -33,7 +33,7 @@ function program<C extends CommandSpec>(specs: readonly C[], shown: { text?: str
         .configureOutput(capture())
         .configureHelp({ showGlobalOptions: true })
         .helpCommand("help [command...]", "show a command's help")
-        .addHelpText("after", `\n${EXIT_CODES}\n(local) marks a command that works on the local backend only, for now.\nRun flow-nexus <command> --help for a command's options.`);
+        .addHelpText("after", `\n${EXIT_CODES}\nRun flow-nexus <command> --help for a command's options.`);
     for (const [name, spec] of Object.entries(COMMON_OPTIONS)) if (name !== "help") root.addOption(optionOf(name, spec));
     root.helpOption("-h, --help", COMMON_OPTIONS.help.description);
     const groups = new Map<string, Commander>();
@@ -49,8 +49,8 @@ function program<C extends CommandSpec>(specs: readonly C[], shown: { text?: str
         }
         const cmd = parent
             .command(sub ?? first)
-            .summary(`${spec.summary}${spec.localOnly ? " (local)" : ""}`)
-            .description([spec.summary, spec.localOnly ? "Local backend only, for now: a stack with a cloud backend gets a one-line error." : ""].filter(Boolean).join("\n"))
+            .summary(spec.summary)
+            .description(spec.summary)
             .exitOverride()
             .configureOutput(capture(spec));
         if (spec.args) cmd.argument(spec.args);

@@ -28,6 +28,12 @@ import type { LogSource, PlatformBackend } from "./types";
 /** The stack's config as `pulumi config --json --show-secrets` prints it. */
 export type StackConfig = Record<string, { value?: string; secret?: boolean }>;
 
+/** Sets the cloud backends' credentials from the stack's config; a credential it lacks is unset. */
+export function useStackCredentials(config: StackConfig): void {
+    const credentials = Object.fromEntries(Object.entries(CREDENTIALS).map(([name, spec]) => [name, config[spec.key]?.value]));
+    setCredentials(credentials as Partial<Record<CredentialName, string>>);
+}
+
 /** The JSON lines of a file in the sandbox, parsed; a line cut short by a write in progress is skipped. */
 function jsonLines<T>(text: string | undefined): T[] {
     return (text ?? "")
@@ -45,11 +51,7 @@ function jsonLines<T>(text: string | undefined): T[] {
 /** The cloud backend of stack `stack`; `config` reads the stack's config (credentials), once, on first use. */
 export function cloudBackend(dataDir: string, stack: string, config: () => Promise<StackConfig>): PlatformBackend {
     let loaded: Promise<void> | undefined;
-    const ready = () =>
-        (loaded ??= config().then((values) => {
-            const credentials = Object.fromEntries(Object.entries(CREDENTIALS).map(([name, spec]) => [name, values[spec.key]?.value]));
-            setCredentials(credentials as Partial<Record<CredentialName, string>>);
-        }));
+    const ready = () => (loaded ??= config().then(useStackCredentials));
     /** `fn` once the credentials are set. */
     const withCredentials =
         <A extends unknown[], R>(fn: (...args: A) => Promise<R>) =>

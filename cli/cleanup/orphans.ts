@@ -27,6 +27,8 @@ export interface FoundObject {
     pids: number[];
     /** A bucket's objects: a bucket that holds some is kept without --force. */
     objects?: number;
+    /** At a vendor (E2B, Supabase), not in the data folder. */
+    cloud?: true;
 }
 
 export type VerdictStatus = "managed" | "orphan" | "pending";

@@ -8,6 +8,9 @@ import { promises as fs } from "fs";
 import * as os from "os";
 import * as path from "path";
 import { isAlive, processRef } from "../../providers/runtime/process";
+import { credential } from "../../providers/runtime/credentials";
+import { useStackCredentials } from "../backends/cloud";
+import { removeCloudObject, scanCloud } from "../cleanup/cloud";
 import { leaseHolders, releaseLeases, removeDataDir, removeObject, scanDataDir } from "../cleanup/local";
 import { classify, ObjectKind, orphanLeases, Verdict } from "../cleanup/orphans";
 import type { Command, Context } from "../context";
@@ -70,7 +73,16 @@ export async function cleanStack(ctx: Context, stack: string, project: string): 
     }
 
     ctx.out.progress(`scanning ${dataDir}…`);
-    const verdicts = classify(await scanDataDir(dataDir, stack, project), state);
+    const found = await scanDataDir(dataDir, stack, project);
+    // A cloud stack's objects are at its vendors, found with the credentials of its config.
+    if (state) {
+        useStackCredentials(await ctx.engine.config(stack));
+        if (credential("e2bApiKey") || credential("databaseUrl")) {
+            ctx.out.progress(`scanning E2B and Supabase for what stack ${stack} made…`);
+            found.push(...(await scanCloud(stack.split("/").at(-1)!)));
+        }
+    }
+    const verdicts = classify(found, state);
     const shown = verdicts.filter((v) => v.status !== "managed").sort((a, b) => ORDER.indexOf(a.object.kind) - ORDER.indexOf(b.object.kind));
     const row = (v: Verdict, action: string) => {
         const { kind, id, pids, location } = v.object;
@@ -82,7 +94,8 @@ export async function cleanStack(ctx: Context, stack: string, project: string): 
         else {
             ctx.out.progress(`removing ${v.object.kind} ${v.object.id} of stack ${stack}…`);
             try {
-                const removal = await removeObject(dataDir, v.object, { force: ctx.flag("force") });
+                const opts = { force: ctx.flag("force") };
+                const removal = v.object.cloud ? await removeCloudObject(v.object, opts) : await removeObject(dataDir, v.object, opts);
                 row(v, removal.removed ? "removed" : removal.reason);
                 if (!removal.removed) report.failed = true;
             } catch (err) {
@@ -104,7 +117,6 @@ export async function cleanStack(ctx: Context, stack: string, project: string): 
 export const cleanup: Command = {
     name: "cleanup",
     summary: "remove sandboxes, processes and buckets tagged for this project that their stack no longer has",
-    localOnly: true,
     options: {
         "dry-run": { type: "boolean", description: "list the orphans, change nothing" },
         all: { type: "boolean", description: "every stack's data folder under .flow-nexus/stacks/, not only --stack's" },
@@ -116,6 +128,8 @@ export const cleanup: Command = {
         "(then its database and data folder go too). A pending operation's object is kept: after a killed `pulumi up`,",
         "run flow-nexus recover instead (it cancels and clears pending creates first). A locked stack is not touched.",
         "",
+        "On a cloud stack it also finds, with the credentials of the stack's config, the E2B sandboxes whose metadata",
+        "names the stack and the Supabase buckets the project database records for it.",
         "--all treats every data folder whose stack is not in this backend as a deleted stack: run it against the",
         "backend that owns them. Exit code: 0 all orphans removed (or listed), 1 one was kept or failed, 3 no such stack.",
     ].join("\n"),

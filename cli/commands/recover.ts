@@ -29,7 +29,6 @@ async function pulumi(ctx: Context, step: string, args: string[]): Promise<void>
 export const recover: Command = {
     name: "recover",
     summary: "after a killed pulumi up: cancel its lock, clear its pending creates, clean up what it left, and converge",
-    localOnly: true,
     options: {},
     details: [
         "The steps, each only when needed: pulumi cancel (a lock whose update is no longer running), pulumi refresh",

@@ -5,7 +5,7 @@ import { ExitCode, UsageError } from "../../cli/errors";
 import { parseCommandLine } from "../../cli/program";
 
 const SPECS: CommandSpec[] = [
-    { name: "status", summary: "health", localOnly: true },
+    { name: "status", summary: "health" },
     { name: "logs", summary: "logs", args: "[app|watchdog]", options: { follow: { type: "boolean", short: "f", description: "follow" }, lines: { type: "string", short: "n", description: "lines" } } },
     { name: "audit", summary: "audit", options: { since: { type: "string", description: "since" }, resource: { type: "string", short: "r", description: "r" } } },
     { name: "billing balance", summary: "balance" },
@@ -115,9 +115,9 @@ describe("cli: option values", function () {
 });
 
 describe("cli: help", function () {
-    it("lists every command, marks the local-only ones and states the exit codes", function () {
+    it("lists every command and states the exit codes", function () {
         const text = (parseCommandLine(["--help"], SPECS) as { text: string }).text;
-        assert.match(text, /^ {2}status\s+health \(local\)$/m);
+        assert.match(text, /^ {2}status\s+health$/m);
         assert.match(text, /^ {2}billing\s+billing commands: balance, refill$/m);
         assert.match(text, /exit codes: 0 ok, 1 unhealthy or failed, 2 usage error, 3 stack not found or never deployed, 4 a service down/);
     });

@@ -12,6 +12,8 @@ import { promises as fs } from "fs";
 import * as http from "http";
 import type { AddressInfo } from "net";
 import { cloudBackend, StackConfig } from "../../cli/backends/cloud";
+import { removeCloudObject, scanCloud } from "../../cli/cleanup/cloud";
+import { classify, RESOURCE_TYPE } from "../../cli/cleanup/orphans";
 import { summarize } from "../../cli/health";
 import type { StackOutputs } from "../../cli/outputs";
 import { credit, debit, ensureLedger } from "../../providers/billing/ledger";
@@ -240,6 +242,42 @@ describe("contract: the flow-nexus CLI on a stack whose backends are all cloud",
         } finally {
             await tail.stop();
         }
+    });
+
+    it("cleanup: the stack's E2B sandboxes and Supabase buckets it no longer has are removed; one holding objects is kept", async function () {
+        const urn = (name: string) => `urn:pulumi:cloudy::flow-nexus::pulumi-nodejs:dynamic/flownexus:Sandbox::${name}`;
+        const kept = e2b.add({ metadata: { "flow-nexus:stack": "cloudy", "flow-nexus:urn": urn("sandbox") } });
+        const orphan = e2b.add({ metadata: { "flow-nexus:stack": "cloudy", "flow-nexus:urn": urn("sandbox") } });
+        const elsewhere = e2b.add({ metadata: { "flow-nexus:stack": "another", "flow-nexus:urn": urn("sandbox") } });
+        const bucketUrn = "urn:pulumi:cloudy::flow-nexus::pulumi-nodejs:dynamic/flownexus:StorageBucket::storage";
+        await withDatabase(CLOUD, async (client) => {
+            await client.query("create table if not exists flow_nexus.storage_buckets (name text primary key, stack text not null, urn text not null, created_at timestamptz not null default now())");
+            await client.query("insert into flow_nexus.storage_buckets (name, stack, urn) values ('left-empty', 'cloudy', $1), ('left-full', 'cloudy', $1)", [bucketUrn]);
+        });
+        supabase.buckets.set("left-empty", { id: "left-empty", name: "left-empty", public: false, file_size_limit: null, allowed_mime_types: null, objects: [] });
+        supabase.buckets.set("left-full", { id: "left-full", name: "left-full", public: false, file_size_limit: null, allowed_mime_types: null, objects: ["keep.txt"] });
+        setCredentials(Object.fromEntries(Object.entries(config).map(([key, { value }]) => [Object.entries(CREDENTIALS).find(([, spec]) => spec.key === key)![0], value])));
+
+        const state = { resources: [{ urn: urn("sandbox"), type: RESOURCE_TYPE.sandbox, id: kept.sandboxID }], pending: [] };
+        const verdicts = classify(await scanCloud("cloudy"), state);
+        const byId = Object.fromEntries(verdicts.map((v) => [v.object.id, v.status]));
+        assert.equal(byId[kept.sandboxID], "managed");
+        assert.equal(byId[orphan.sandboxID], "orphan");
+        assert.equal(byId[elsewhere.sandboxID], undefined, "another stack's sandbox is not this stack's to judge");
+        assert.deepEqual([byId["left-empty"], byId["left-full"]], ["orphan", "orphan"]);
+        const removals = Object.fromEntries(
+            await Promise.all(verdicts.filter((v) => v.status === "orphan").map(async (v) => [v.object.id, await removeCloudObject(v.object, { force: false })] as const)),
+        );
+        assert.deepEqual(removals[orphan.sandboxID], { removed: true });
+        assert.equal(e2b.sandboxes.has(orphan.sandboxID), false, "killed");
+        assert.equal(e2b.sandboxes.has(kept.sandboxID), true);
+        assert.deepEqual(removals["left-empty"], { removed: true });
+        assert.equal(supabase.buckets.has("left-empty"), false);
+        assert.match((removals["left-full"] as { reason: string }).reason, /holds objects: kept \(pass --force/);
+        assert.equal(supabase.buckets.has("left-full"), true, "no data lost that nobody asked to lose");
+        const claims = (await withDatabase(CLOUD, (c) => c.query("select name from flow_nexus.storage_buckets where stack = 'cloudy' order by name"))).rows;
+        assert.deepEqual(claims, [{ name: "left-full" }], "a removed bucket's record goes with it");
+        setCredentials({});
     });
 
     it("a stack whose config lacks a credential says which key to set, in one line", async function () {

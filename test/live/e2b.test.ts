@@ -1,15 +1,19 @@
 /**
  * Live acceptance: Sandbox, Deployment and Monitor on the real E2B, through
- * the providers as the engine drives them. Runs only with E2B_API_KEY set
+ * the providers as the engine drives them, and the CLI's cloud backend on
+ * what they made (status, logs, the monitor's history). Runs only with E2B_API_KEY set
  * (E2B_TEMPLATE picks the template, default "base"); the audit log goes to
  * DATABASE_URL when set, else to a throwaway local Postgres.
  * Everything it creates is deleted at the end, whatever happened.
  */
 import { strict as assert } from "assert";
+import { promises as fs } from "fs";
+import { cloudBackend } from "../../cli/backends/cloud";
 import { Inputs as DeploymentInputs, Outputs as DeploymentOutputs, provider as deploymentProvider } from "../../providers/deployment/resource";
 import { Inputs as MonitorInputs, Outputs as MonitorOutputs, provider as monitorProvider } from "../../providers/monitor/resource";
 import { Inputs as SandboxInputs, Outputs as SandboxOutputs, provider as sandboxProvider } from "../../providers/sandbox/resource";
 import { checked, CLOUD, cloudDatabase, engine, stackConfig, tagsOf } from "../contract/support";
+import { rejection, tempDataDir } from "../support";
 import { forgetCredentials, requireEnv, uniqueName } from "./support";
 
 describe("live: E2B", function () {
@@ -87,8 +91,35 @@ describe("live: E2B", function () {
         monitor = (await monitors.create(inputs)).outs!;
         assert.equal(monitor.status, "active");
         assert.equal((await monitors.read(monitor.monitorId, monitor)).props!.status, "active");
+
+        // The CLI's cloud backend on what this suite made: status, logs and the dashboard's history.
+        const outputs = {
+            sandboxId: sandbox!.sandboxId,
+            deploymentId: app!.deploymentId,
+            app: { url: app!.url, healthUrl: app!.healthUrl },
+            monitoring: { monitorId: monitor.monitorId, intervalSeconds: 5 },
+        };
+        const config = { "flow-nexus:e2bApiKey": { value: process.env.E2B_API_KEY }, "flow-nexus:databaseUrl": { value: process.env.DATABASE_URL ?? db!.url } };
+        const cli = cloudBackend(await tempDataDir(), "live", async () => config);
+        const health = Object.fromEntries((await cli.health(outputs)).map((c) => [c.service, c]));
+        console.log(`flow-nexus status on the live sandbox: ${JSON.stringify(Object.values(health).map((c) => [c.service, c.health, c.detail]))}`);
+        for (const service of ["sandbox", "app", "monitor"]) assert.equal(health[service].health, "up", `${service}: ${health[service].detail}`);
+        const [appLog, watchdogLog] = await cli.logSources(outputs);
+        assert.match(await fs.readFile(appLog.file, "utf8"), /\S/, "the app's log, copied out of the sandbox");
+        assert.equal(watchdogLog.name, "watchdog");
+        await new Promise((resolve) => setTimeout(resolve, 6000));
+        assert.ok((await cli.monitorHistory(outputs, new Date(Date.now() - 3600_000))).checks.length >= 1, "the watchdog's checks, read from the sandbox");
+
         await monitors.delete(monitor.monitorId, monitor);
         monitor = undefined;
+    });
+
+    it("a timeout above what the plan allows is refused with the plan's limit and the input to change, and creates nothing", async function () {
+        // 25 h is above every plan (Hobby 1 h, Pro 24 h), so E2B refuses it whatever this key's plan is.
+        const inputs = await checked(sandboxes, { template: "base", backend: CLOUD, tags: tagsOf("Sandbox", `${run}-long`) } as SandboxInputs);
+        const err = await rejection(() => sandboxes.create({ ...inputs, timeoutSeconds: 25 * 3600 }));
+        console.log(`E2B's answer to a 25 h timeout, as flow-nexus says it: ${err.message}`);
+        assert.match(err.message, /timeoutSeconds \(flow-nexus:sandbox\.timeoutSeconds\) is 90000, above what this E2B account's plan allows, \d+ h/);
     });
 
     it("deletes the app and the sandbox; read then finds it gone, and deleting again succeeds", async function () {
