@@ -44,6 +44,18 @@ describe("live: Supabase", function () {
         await buckets.delete(bucket.name, updated);
     });
 
+    it("StorageBucket: a file size limit above the project's global limit is refused naming the input (or, on a project that allows 5 GiB, made)", async function () {
+        const inputs = await checked(buckets, { name: `${run}-big`, fileSizeLimit: 5 * 1024 ** 3, backend: CLOUD, tags: tagsOf("StorageBucket", `${run}-big`) } as BucketInputs);
+        try {
+            const bucket = (await buckets.create(inputs)).outs!;
+            console.log("this project's global file size limit allows 5 GiB: the bucket was made, and is deleted");
+            await buckets.delete(bucket.name, bucket);
+        } catch (err) {
+            console.log(`Storage's answer to a 5 GiB limit, as flow-nexus says it: ${(err as Error).message}`);
+            assert.match((err as Error).message, /fileSizeLimit \(flow-nexus:storage\.fileSizeLimit\) is 5368709120 bytes, above the Supabase project's global file size limit/);
+        }
+    });
+
     it("PlatformUser: create, adopt, update, delete, and read after it is gone", async function () {
         const inputs = await checked(users, { email: `${run}@example.com`, password: `pw-${run}-long-enough`, fullName: "Live Test", backend: CLOUD, tags: tagsOf("PlatformUser", run) } as UserInputs);
         const user = (await users.create(inputs)).outs!;
@@ -51,7 +63,10 @@ describe("live: Supabase", function () {
         assert.equal((await users.create(inputs)).id, user.userId, "a second create adopts it");
         const updated = (await users.update(user.userId, user, { ...inputs, metadata: { team: "live" } })).outs!;
         assert.deepEqual((await users.read(user.userId, updated)).props!.metadata, { team: "live" });
-        await users.delete(user.userId, updated);
+        // Auth merges user_metadata on update: a key removed from the inputs must be removed there too.
+        const removed = (await users.update(user.userId, updated, { ...inputs, metadata: {} })).outs!;
+        assert.deepEqual((await users.read(user.userId, removed)).props!.metadata, {}, "no drift left by the removed key");
+        await users.delete(user.userId, removed);
         assert.deepEqual(await users.read(user.userId, updated), {});
     });
 
