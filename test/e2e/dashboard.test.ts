@@ -2,7 +2,7 @@
  * `flow-nexus dashboard` against a real dev stack, as a user runs it: the
  * command in its own process, the page in headless Chromium (Debian's,
  * driven by playwright-core), the JSON API with plain HTTP. The stack's
- * monitor probes every 2 s and restarts the app after 2 failures, so a
+ * monitor probes every 3 s and restarts the app after 3 failures, so a
  * killed app is seen red and then restarted within seconds. Screenshots go
  * to test/output/.
  */
@@ -21,7 +21,7 @@ import { isAlive, processRef, waitUntil } from "../../providers/runtime/process"
 import { chromiumPath, cliEnv, PROJECT_DIR, runCli, SCREENSHOTS, TestStack } from "./harness";
 
 const PASSPHRASE = "dashboard-e2e-passphrase";
-const INTERVAL_SECONDS = 2;
+const INTERVAL_SECONDS = 3;
 
 /** A GET (or another method) of the dashboard, with its status, headers and JSON body. */
 function request(url: string, opts: { method?: string; headers?: Record<string, string> } = {}): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: any }> {
@@ -80,7 +80,7 @@ describe("flow-nexus dashboard: a live page of a real dev stack, in a real brows
                 "flow-nexus:app.template": "realtime-notes",
                 "flow-nexus:realtime.table": "notes",
                 "flow-nexus:monitoring.intervalSeconds": String(INTERVAL_SECONDS),
-                "flow-nexus:monitoring.consecutiveFailures": "2",
+                "flow-nexus:monitoring.consecutiveFailures": "3",
             },
             env: { PULUMI_CONFIG_PASSPHRASE: PASSPHRASE },
         });
@@ -210,7 +210,7 @@ describe("flow-nexus dashboard: a live page of a real dev stack, in a real brows
         assert.match((await page.textContent('#phase-list li[data-phase="3"]')) ?? "", /NOT healthy/);
         assert.equal(await page.getAttribute('#services tbody tr:has(th:text-is("app")) [data-health]', "data-health"), "down");
         await shot("app-down");
-        // The watchdog restarts it after two failed checks: an alert that says so, the count, and the phase green again.
+        // The watchdog restarts it after three failed checks: an alert that says so, the count, and the phase green again.
         await page.locator("#alerts tbody tr", { hasText: "restarted" }).first().waitFor({ timeout: 30_000 });
         await page.waitForFunction(() => Number(document.getElementById("app-restarts")!.dataset.restarts) >= 1, undefined, { timeout: 5000 });
         await page.waitForFunction(() => document.querySelector('#phase-list li[data-phase="3"]')?.getAttribute("data-healthy") === "true", undefined, { timeout: 30_000 });
