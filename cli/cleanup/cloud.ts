@@ -12,10 +12,9 @@ import { e2bOptions, e2bSdk, supabaseClient } from "../../providers/runtime/clie
 import { e2bError } from "../../providers/runtime/cloud-errors";
 import { credential, CredentialName } from "../../providers/runtime/credentials";
 import { withDatabase } from "../../providers/runtime/postgres";
+import { CLOUD } from "../backends/cloud-health";
 import type { Removal } from "./local";
 import type { FoundObject } from "./orphans";
-
-const CLOUD = { kind: "cloud" as const };
 
 async function sandboxes(stack: string): Promise<FoundObject[]> {
     const { Sandbox } = await e2bSdk();
