@@ -71,8 +71,8 @@ export class Context {
         return this.outputsRead;
     }
 
-    /** The backend that operates the stack's services; a one-line error for one the CLI cannot operate yet. */
+    /** The backend that operates the stack's services. */
     async backend(): Promise<PlatformBackend> {
-        return backendFor(await this.outputs(), this.dataDir, this.stack, this.command.name, () => this.engine.config(this.stack));
+        return backendFor(await this.outputs(), this.dataDir, this.stack, () => this.engine.config(this.stack));
     }
 }

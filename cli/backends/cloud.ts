@@ -91,7 +91,6 @@ export function cloudBackend(dataDir: string, stack: string, config: () => Promi
             const sources = [sandboxLog(sandboxId, "app", record.logFile)];
             const monitorId = outputs.monitoring?.monitorId;
             if (monitorId) sources.push(sandboxLog(sandboxId, "watchdog", `${monitorDir(monitorId)}/watchdog.log`));
-            for (const source of sources) await source.refresh!();
             return sources;
         }),
 

@@ -117,6 +117,7 @@ export class Feed {
         for (const source of sources) {
             const { name, file } = source;
             if (this.followers.get(name)?.file === file) continue;
+            await source.refresh?.();
             const { lines, size } = await lastLines(file, LOG_LINES);
             this.followers.set(name, { source, file, offset: size, partial: "" });
             this.broadcast("log", { source: name, lines, reset: true });

@@ -92,7 +92,6 @@ function statusOf(err: unknown): number {
     if (err instanceof CliError && err.code === ExitCode.NoStack) return 404;
     const { code } = describeError(err);
     if (code === ExitCode.ServiceDown) return 503;
-    if (err instanceof CliError && /works on the local backend only/.test(err.message)) return 501;
     return 500;
 }
 

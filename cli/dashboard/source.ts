@@ -48,7 +48,7 @@ export class StackSource {
     }
 
     async backend(): Promise<PlatformBackend> {
-        this.backendMade ??= (async () => backendFor(await this.outputs(), this.ctx.dataDir, this.ctx.stack, "dashboard", () => this.ctx.engine.config(this.ctx.stack)))();
+        this.backendMade ??= (async () => backendFor(await this.outputs(), this.ctx.dataDir, this.ctx.stack, () => this.ctx.engine.config(this.ctx.stack)))();
         return this.backendMade;
     }
 

@@ -194,6 +194,8 @@ describe("contract: the flow-nexus CLI on a stack whose backends are all cloud",
     it("logs: the app's and the watchdog's logs come from the sandbox, and a refresh brings new lines", async function () {
         const sources = await backend().logSources(outputs);
         assert.deepEqual(sources.map((s) => s.name), ["app", "watchdog"]);
+        // Each reader (logs, the dashboard) fetches a copy before it reads, as LogSource.refresh says.
+        for (const source of sources) await source.refresh!();
         assert.equal(await fs.readFile(sources[0].file, "utf8"), "listening on 8080\nGET /health 200\n");
         const sandbox = e2b.sandboxes.get(outputs.sandboxId!)!;
         const logFile = `/home/user/.flow-nexus/logs/app-${deploymentId}.log`;

@@ -105,6 +105,7 @@ describe("live: E2B", function () {
         console.log(`flow-nexus status on the live sandbox: ${JSON.stringify(Object.values(health).map((c) => [c.service, c.health, c.detail]))}`);
         for (const service of ["sandbox", "app", "monitor"]) assert.equal(health[service].health, "up", `${service}: ${health[service].detail}`);
         const [appLog, watchdogLog] = await cli.logSources(outputs);
+        await appLog.refresh!();
         assert.match(await fs.readFile(appLog.file, "utf8"), /\S/, "the app's log, copied out of the sandbox");
         assert.equal(watchdogLog.name, "watchdog");
         await new Promise((resolve) => setTimeout(resolve, 6000));
