@@ -1,8 +1,9 @@
 /**
  * `npm run bench`: what users feel, through the real engine, against a floor
- * measured in the same run: a program of the same shape (per platform, six
- * components) with as many dynamic resources that do nothing, through the
- * same engine and language host. Every measure is taken
+ * measured in the same run: a program of the same shape (the measured
+ * program's components, and as many dynamic resources that do nothing, under
+ * the same parents and with the same dependencies: see ./shape.ts), through
+ * the same engine and language host. Every measure is taken
  * in alternating A/B pairs (the platform, then the floor), so that what the
  * machine does meanwhile weighs on both. Prints medians, ratios and the
  * targets; asserts nothing (speed is measured, never tested).
@@ -16,6 +17,7 @@ import * as path from "path";
 import { PROJECT_DIR, TestStack } from "../test/e2e/harness";
 import { appStartMs } from "./app-start";
 import { megabytes, platformAtRestKb, samplePeak } from "./processes";
+import { Shape, shapeOf } from "./shape";
 
 const RUNS = Number(process.env.FLOW_NEXUS_BENCH_RUNS ?? 3);
 const PLATFORMS = Number(process.env.FLOW_NEXUS_BENCH_PLATFORMS ?? 10);
@@ -66,9 +68,9 @@ async function pairs(a: Side, b: Side, atRest: () => Promise<void>): Promise<voi
     }
 }
 
-async function dynamicResources(stack: TestStack): Promise<number> {
+async function shape(stack: TestStack): Promise<Shape> {
     const state = await stack.exportState();
-    return (state.deployment.resources ?? []).filter((r) => String(r.type).startsWith("pulumi-nodejs:dynamic/")).length;
+    return shapeOf(state.deployment.resources ?? []);
 }
 
 /** The program of `platforms` platforms (the dev stack for one), and where its services keep their data. */
@@ -101,11 +103,12 @@ async function compare(label: string, platforms: number, appMs: number): Promise
     const program = await platformProgram(platforms, dataDir);
     let floor: TestStack | undefined;
     try {
-        // The floor has as many dynamic resources as the platform program: count them from a first up.
+        // The floor copies the platform program's shape, taken from a first up.
         await program.stack.up();
-        const count = await dynamicResources(program.stack);
+        const programShape = await shape(program.stack);
+        const count = programShape.resources.length;
         await program.stack.destroy();
-        floor = await TestStack.create(path.join(__dirname, "floor"), { config: { count: String(count), platforms: String(platforms) } });
+        floor = await TestStack.create(path.join(__dirname, "floor"), { config: { shape: JSON.stringify(programShape) } });
         const p = side(program.stack);
         const f = side(floor);
         let atRestKb = 0;

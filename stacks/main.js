@@ -1,8 +1,8 @@
 // The program's entry point, in plain JavaScript, so that no Pulumi host
-// compiles or type-checks anything on a run: it loads the TypeScript program
-// through flow-nexus's own cached transpiler (providers/runtime/ts-hook.js),
-// the one loader that also serves the providers, the sandbox supervisors and
-// the watchdogs. Types are checked by `npm test` and `npm run preview`.
+// compiles or type-checks anything on a run: it starts the engine's provider
+// process and loads the TypeScript program through flow-nexus's own cached
+// transpiler (providers/runtime/entry.js), the one loader that also serves the
+// providers, the sandbox supervisors and the watchdogs. Types are checked by
+// `npm test` and `npm run preview`.
 "use strict";
-require("../providers/runtime/ts-register");
-module.exports = require("./index.ts");
+module.exports = require("../providers/runtime/entry").programEntry(() => require("./index.ts"));

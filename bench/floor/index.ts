@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import type { Shape } from "../shape";
 
 /** A provider that creates nothing and never sees a change: the engine's own cost, nothing else. */
 const noop: pulumi.dynamic.ResourceProvider = {
@@ -11,27 +12,24 @@ const noop: pulumi.dynamic.ResourceProvider = {
 };
 
 class Noop extends pulumi.dynamic.Resource {
-    constructor(name: string, index: number, opts: pulumi.CustomResourceOptions) {
-        super(noop, name, { index }, opts, "flownexus", "Noop");
+    constructor(name: string, props: { index: number; after: pulumi.Input<string>[] }, opts: pulumi.CustomResourceOptions) {
+        super(noop, name, props, opts, "flownexus", "Noop");
     }
 }
 
 /** A component that registers its outputs, as the platform's do. */
 class Component extends pulumi.ComponentResource {
-    constructor(type: string, name: string, opts?: pulumi.ComponentResourceOptions) {
-        super(`flownexus:floor:${type}`, name, {}, opts);
+    constructor(name: string, opts?: pulumi.ComponentResourceOptions) {
+        super("flownexus:floor:Component", name, {}, opts);
         this.registerOutputs({});
     }
 }
 
-/** The shape of a platform: one component with five phase components under it. */
-function platform(name: string): Component[] {
-    const root = new Component("Platform", name);
-    return ["Identity", "Billing", "Services", "Application", "Operations"].map((phase) => new Component(phase, `${name}-${phase}`, { parent: root }));
-}
-
-const config = new pulumi.Config();
-const count = config.requireNumber("count");
-// As many platforms as the program measured has, and its number of dynamic resources spread over their phases.
-const phases = Array.from({ length: config.getNumber("platforms") ?? 1 }, (_, i) => platform(`floor-${i}`)).flat();
-for (let i = 0; i < count; i++) new Noop(`noop-${i}`, i, { parent: phases[i % phases.length] });
+// The measured program's shape, resource for resource: its components, and
+// as many dynamic resources under the same parents, each taking the ids of
+// the resources the measured one depends on, so the engine walks the same graph.
+const shape = new pulumi.Config().requireObject<Shape>("shape");
+const components: Component[] = [];
+shape.components.forEach((c, i) => components.push(new Component(`component-${i}`, { parent: c.parent === undefined ? undefined : components[c.parent] })));
+const noops: Noop[] = [];
+shape.resources.forEach((r, i) => noops.push(new Noop(`noop-${i}`, { index: i, after: r.deps.map((d) => noops[d].id) }, { parent: components[r.parent] })));

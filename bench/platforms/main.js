@@ -1,4 +1,3 @@
 "use strict";
-// Plain JavaScript that loads the TypeScript program through flow-nexus's own loader, as stacks/main.js does.
-require("../../providers/runtime/ts-register");
-module.exports = require("./index.ts");
+// Plain JavaScript that starts the provider and loads the TypeScript program as stacks/main.js does.
+module.exports = require("../../providers/runtime/entry").programEntry(() => require("./index.ts"));

@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { AuditedProvider } from "../runtime/crud";
 import { diffInputs } from "../runtime/diff";
 import { BackendRef, lineageTags } from "../runtime/lineage";
-import { forwardingProvider } from "../runtime/load";
+import { FlowNexusResource } from "../runtime/resource";
 import { ArgsOf, checkInputs, inputNames, replacedBy, seeded, UNKNOWN } from "../runtime/schema";
 import { Inputs, limitBelowRefill, Outputs, schema } from "./schema";
 
@@ -47,14 +47,12 @@ export const provider = new Provider();
 /** The arguments of an {@link AutoRefill}: its inputs (see ./schema), the lineage tags set for it. */
 export type AutoRefillArgs = ArgsOf<typeof schema, "tags">;
 
-// One shell for every policy: Pulumi caches a provider's serialization by identity.
-const shell = forwardingProvider("AutoRefill");
 
 /**
  * An account's auto-refill policy (phase 5). Creating or updating it never
  * charges: a refill run (`runRefill`, from the CLI or a watchdog) does.
  */
-export class AutoRefill extends pulumi.dynamic.Resource {
+export class AutoRefill extends FlowNexusResource {
     public readonly account!: pulumi.Output<string>;
     public readonly enabled!: pulumi.Output<boolean>;
     public readonly thresholdCredits!: pulumi.Output<number>;
@@ -74,6 +72,6 @@ export class AutoRefill extends pulumi.dynamic.Resource {
     constructor(name: string, args: AutoRefillArgs, opts?: pulumi.CustomResourceOptions) {
         const tags = lineageTags(name, TYPE, opts?.parent);
         const props = { ...seeded(schema), ...args, tags, status: undefined, balance: undefined, monthlySpentUsd: undefined, customerId: undefined, paymentMethodReady: undefined };
-        super(shell, name, props, opts, "flownexus", "AutoRefill");
+        super("AutoRefill", name, props, opts);
     }
 }

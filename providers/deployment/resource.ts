@@ -3,7 +3,7 @@ import { AuditedProvider } from "../runtime/crud";
 import { diffInputs } from "../runtime/diff";
 import { BackendRef, lineageTags } from "../runtime/lineage";
 import { Linkable, missingLinkCredentials } from "../runtime/links";
-import { forwardingProvider } from "../runtime/load";
+import { FlowNexusResource } from "../runtime/resource";
 import { ArgsOf, checkInputs, hasUnknown, inputNames, replacedBy, seeded, UNKNOWN } from "../runtime/schema";
 import { DeploymentBackend, Inputs, Outputs, schema } from "./schema";
 import { inspectSource, NODE_START, NPM_INSTALL } from "./source";
@@ -75,11 +75,9 @@ export const provider = new Provider();
  */
 export type DeploymentArgs = ArgsOf<typeof schema, "tags" | "sourceHash" | "links"> & { readonly links?: readonly Linkable[] };
 
-// One shell for every deployment: Pulumi caches a provider's serialization by identity.
-const shell = forwardingProvider("Deployment");
 
 /** An application deployed into a sandbox and verified healthy (phase 3). */
-export class Deployment extends pulumi.dynamic.Resource {
+export class Deployment extends FlowNexusResource {
     public readonly sandboxId!: pulumi.Output<string>;
     public readonly port!: pulumi.Output<number>;
     public readonly healthPath!: pulumi.Output<string>;
@@ -107,6 +105,6 @@ export class Deployment extends pulumi.dynamic.Resource {
             appDir: undefined,
             logFile: undefined,
         };
-        super(shell, name, props, opts, "flownexus", "Deployment");
+        super("Deployment", name, props, opts);
     }
 }

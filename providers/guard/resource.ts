@@ -13,7 +13,7 @@ import { configureCredentials } from "../runtime/credentials";
 import { DataKeptError } from "../runtime/crud";
 import { sameValue } from "../runtime/diff";
 import { lineageTags, Tags } from "../runtime/lineage";
-import { forwardingProvider } from "../runtime/load";
+import { FlowNexusResource } from "../runtime/resource";
 
 const TYPE = "pulumi-nodejs:dynamic/flownexus:DataGuard";
 
@@ -89,7 +89,6 @@ class Provider implements pulumi.dynamic.ResourceProvider<Inputs, Outputs> {
 /** The implementation the serialized shell forwards to, in the provider process. */
 export const provider = new Provider();
 
-const shell = forwardingProvider("DataGuard");
 
 /** The arguments of a {@link DataGuard}. */
 export interface DataGuardArgs {
@@ -107,9 +106,9 @@ export interface DataGuardArgs {
  * `dependsOn` every resource it protects (and the rest of its platform), so
  * that the engine deletes it first.
  */
-export class DataGuard extends pulumi.dynamic.Resource {
+export class DataGuard extends FlowNexusResource {
     constructor(name: string, args: DataGuardArgs, opts?: pulumi.CustomResourceOptions) {
         const tags = lineageTags(name, TYPE, opts?.parent);
-        super(shell, name, { holders: args.holders, tags }, opts, "flownexus", "DataGuard");
+        super("DataGuard", name, { holders: args.holders, tags }, opts);
     }
 }

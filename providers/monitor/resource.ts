@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { AuditedProvider } from "../runtime/crud";
 import { diffInputs } from "../runtime/diff";
 import { BackendRef, lineageTags } from "../runtime/lineage";
-import { forwardingProvider } from "../runtime/load";
+import { FlowNexusResource } from "../runtime/resource";
 import { ArgsOf, checkInputs, inputNames, replacedBy, seeded, UNKNOWN } from "../runtime/schema";
 import { AlertChannel, Inputs, MonitorBackend, Outputs, schema, Target, Thresholds } from "./schema";
 
@@ -71,11 +71,9 @@ export const provider = new Provider();
 /** The arguments of a {@link Monitor}: its inputs (see ./schema), the lineage tags set for it; the config hash is computed. */
 export type MonitorArgs = ArgsOf<typeof schema, "tags" | "configHash">;
 
-// One shell for every monitor: Pulumi caches a provider's serialization by identity.
-const shell = forwardingProvider("Monitor");
 
 /** Health monitoring with alerts and automatic restarts (phase 4). */
-export class Monitor extends pulumi.dynamic.Resource {
+export class Monitor extends FlowNexusResource {
     public readonly targets!: pulumi.Output<Target[]>;
     public readonly intervalSeconds!: pulumi.Output<number>;
     public readonly thresholds!: pulumi.Output<Thresholds>;
@@ -97,6 +95,6 @@ export class Monitor extends pulumi.dynamic.Resource {
             status: undefined,
             watchdogPid: undefined,
         };
-        super(shell, name, props, opts, "flownexus", "Monitor");
+        super("Monitor", name, props, opts);
     }
 }

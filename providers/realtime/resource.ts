@@ -3,7 +3,7 @@ import { AuditedProvider } from "../runtime/crud";
 import { diffInputs } from "../runtime/diff";
 import { lineageTags } from "../runtime/lineage";
 import type { LinkRef } from "../runtime/links";
-import { forwardingProvider } from "../runtime/load";
+import { FlowNexusResource } from "../runtime/resource";
 import { ArgsOf, checkInputs, inputNames, replacedBy } from "../runtime/schema";
 import { Inputs, Outputs, schema } from "./schema";
 
@@ -40,13 +40,12 @@ class Provider extends AuditedProvider<Inputs, Outputs> {
 /** The implementation the serialized shell forwards to, in the provider process. */
 export const provider = new Provider();
 
-const shell = forwardingProvider("RealtimeSubscription");
 
 /** The arguments of a {@link RealtimeSubscription}: its inputs (see ./schema), the lineage tags set for it. */
 export type RealtimeSubscriptionArgs = ArgsOf<typeof schema, "tags">;
 
 /** A table's membership of the supabase_realtime publication (phase 2). */
-export class RealtimeSubscription extends pulumi.dynamic.Resource {
+export class RealtimeSubscription extends FlowNexusResource {
     public readonly table!: pulumi.Output<string>;
     public readonly subscriptionId!: pulumi.Output<string>;
     public readonly active!: pulumi.Output<boolean>;
@@ -56,7 +55,7 @@ export class RealtimeSubscription extends pulumi.dynamic.Resource {
     constructor(name: string, args: RealtimeSubscriptionArgs, opts?: pulumi.CustomResourceOptions) {
         const tags = lineageTags(name, TYPE, opts?.parent);
         const props = { ...args, tags, subscriptionId: undefined, active: undefined };
-        super(shell, name, props, opts, "flownexus", "RealtimeSubscription");
+        super("RealtimeSubscription", name, props, opts);
         this.link = this.table.apply((table) => ({ type: "RealtimeSubscription" as const, name, table }));
     }
 }

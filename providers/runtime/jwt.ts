@@ -6,7 +6,9 @@
  * Supabase project's. The gateway checks what it issues with `verifyJwt`.
  */
 import { createHmac } from "crypto";
-import { jwtVerify, SignJWT } from "jose";
+
+// Loaded on first use: a provider process that only diffs never signs a token.
+const jose = () => import("jose");
 
 /** The roles a key or session may carry, as Supabase names them. */
 export type JwtRole = "anon" | "authenticated" | "service_role";
@@ -29,13 +31,15 @@ export function jwtSecret(serverPassword: string): Uint8Array {
 }
 
 /** An API key: a token of `role` that does not expire (a Supabase project's keys last ten years). */
-export function apiKey(secret: Uint8Array, role: "anon" | "service_role", ref: string): Promise<string> {
+export async function apiKey(secret: Uint8Array, role: "anon" | "service_role", ref: string): Promise<string> {
+    const { SignJWT } = await jose();
     // No iat: the same key on every run, so an app's environment does not change by itself.
     return new SignJWT({ role, ref }).setProtectedHeader({ alg: "HS256", typ: "JWT" }).setIssuer(ISSUER).sign(secret);
 }
 
 /** A signed-in user's access token, valid for `seconds`. */
-export function accessToken(secret: Uint8Array, claims: Required<Pick<JwtClaims, "sub" | "email" | "session_id">> & Record<string, unknown>, seconds: number): Promise<string> {
+export async function accessToken(secret: Uint8Array, claims: Required<Pick<JwtClaims, "sub" | "email" | "session_id">> & Record<string, unknown>, seconds: number): Promise<string> {
+    const { SignJWT } = await jose();
     return new SignJWT({ ...claims, role: "authenticated", aud: "authenticated" })
         .setProtectedHeader({ alg: "HS256", typ: "JWT" })
         .setIssuer(ISSUER)
@@ -46,6 +50,7 @@ export function accessToken(secret: Uint8Array, claims: Required<Pick<JwtClaims,
 
 /** The claims of a token the stack signed, or the reason it is refused. */
 export async function verifyJwt(secret: Uint8Array, token: string): Promise<{ claims: JwtClaims } | { error: string }> {
+    const { jwtVerify } = await jose();
     try {
         const { payload } = await jwtVerify(token, secret, { algorithms: ["HS256"], issuer: ISSUER });
         const role = payload.role;

@@ -3,7 +3,7 @@ import { AuditedProvider } from "../runtime/crud";
 import { diffInputs } from "../runtime/diff";
 import { BackendRef, lineageTags } from "../runtime/lineage";
 import { Linkable, missingLinkCredentials } from "../runtime/links";
-import { forwardingProvider } from "../runtime/load";
+import { FlowNexusResource } from "../runtime/resource";
 import { ArgsOf, checkInputs, inputNames, replacedBy, seeded } from "../runtime/schema";
 import { Inputs, Isolation, OnTimeout, Outputs, SandboxBackend, schema, Template } from "./schema";
 
@@ -46,15 +46,13 @@ export const provider = new Provider();
 /** The arguments of a {@link Sandbox}: its inputs (see ./schema), the lineage tags set for it; `links` takes the resources themselves. */
 export type SandboxArgs = ArgsOf<typeof schema, "tags" | "links"> & { readonly links?: readonly Linkable[] };
 
-// One shell for every sandbox: Pulumi caches a provider's serialization by identity.
-const shell = forwardingProvider("Sandbox");
 
 /**
  * A sandbox: a supervised process sandbox locally, an E2B sandbox in the
  * cloud (where `host` is `<sandboxId>.<domain>` and port p is served at
  * `https://p-<host>`).
  */
-export class Sandbox extends pulumi.dynamic.Resource {
+export class Sandbox extends FlowNexusResource {
     public readonly template!: pulumi.Output<Template>;
     public readonly timeoutSeconds!: pulumi.Output<number>;
     public readonly onTimeout!: pulumi.Output<OnTimeout>;
@@ -86,6 +84,6 @@ export class Sandbox extends pulumi.dynamic.Resource {
             isolation: undefined,
             workDir: undefined,
         };
-        super(shell, name, props, opts, "flownexus", "Sandbox");
+        super("Sandbox", name, props, opts);
     }
 }

@@ -3,7 +3,7 @@ import { AuditedProvider, DataKeptError } from "../runtime/crud";
 import { diffInputs } from "../runtime/diff";
 import { BackendRef, lineageTags, Tags } from "../runtime/lineage";
 import type { LinkRef } from "../runtime/links";
-import { forwardingProvider } from "../runtime/load";
+import { FlowNexusResource } from "../runtime/resource";
 import { ArgsOf, checkInputs, inputNames, replacedBy, seeded } from "../runtime/schema";
 import { duplicateId, Inputs, Migration, Outputs, schema } from "./schema";
 
@@ -83,13 +83,12 @@ class Provider extends AuditedProvider<Inputs, Outputs> {
 /** The implementation the serialized shell forwards to, in the provider process. */
 export const provider = new Provider();
 
-const shell = forwardingProvider("DatabaseSchema");
 
 /** The arguments of a {@link DatabaseSchema}: its inputs (see ./schema), the lineage tags set for it. */
 export type DatabaseSchemaArgs = ArgsOf<typeof schema, "tags">;
 
 /** A Postgres schema and its append-only migrations (phase 2). */
-export class DatabaseSchema extends pulumi.dynamic.Resource {
+export class DatabaseSchema extends FlowNexusResource {
     public readonly schema!: pulumi.Output<string>;
     public readonly applied!: pulumi.Output<string[]>;
     public readonly version!: pulumi.Output<string>;
@@ -103,7 +102,7 @@ export class DatabaseSchema extends pulumi.dynamic.Resource {
     constructor(name: string, args: DatabaseSchemaArgs, opts?: pulumi.CustomResourceOptions) {
         const tags = lineageTags(name, TYPE, opts?.parent);
         const props = { ...seeded(schema), ...args, tags, applied: undefined, version: undefined, checksum: undefined };
-        super(shell, name, props, opts, "flownexus", "DatabaseSchema");
+        super("DatabaseSchema", name, props, opts);
         this.link = this.schema.apply((schema) => ({ type: "DatabaseSchema" as const, name, schema }));
     }
 }

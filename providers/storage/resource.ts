@@ -3,7 +3,7 @@ import { AuditedProvider, DataKeptError } from "../runtime/crud";
 import { diffInputs } from "../runtime/diff";
 import { BackendRef, lineageTags } from "../runtime/lineage";
 import type { LinkRef } from "../runtime/links";
-import { forwardingProvider } from "../runtime/load";
+import { FlowNexusResource } from "../runtime/resource";
 import { ArgsOf, checkInputs, inputNames, replacedBy, seeded } from "../runtime/schema";
 import { Inputs, Outputs, schema } from "./schema";
 
@@ -48,11 +48,9 @@ export const provider = new Provider();
 /** The arguments of a {@link StorageBucket}: its inputs (see ./schema), the lineage tags set for it. */
 export type StorageBucketArgs = ArgsOf<typeof schema, "tags">;
 
-// One shell for every bucket: Pulumi caches a provider's serialization by identity.
-const shell = forwardingProvider("StorageBucket");
 
 /** A storage bucket: a folder of the stack's data locally, Supabase Storage in the cloud. */
-export class StorageBucket extends pulumi.dynamic.Resource {
+export class StorageBucket extends FlowNexusResource {
     public readonly name!: pulumi.Output<string>;
     public readonly public!: pulumi.Output<boolean>;
     public readonly fileSizeLimit!: pulumi.Output<number>;
@@ -67,7 +65,7 @@ export class StorageBucket extends pulumi.dynamic.Resource {
     constructor(name: string, args: StorageBucketArgs, opts?: pulumi.CustomResourceOptions) {
         const tags = lineageTags(name, TYPE, opts?.parent);
         const props = { ...seeded(schema), ...args, tags, bucketId: undefined, url: undefined };
-        super(shell, name, props, opts, "flownexus", "StorageBucket");
+        super("StorageBucket", name, props, opts);
         this.link = pulumi.all([this.name, this.public]).apply(([bucket, isPublic]) => ({ type: "StorageBucket" as const, name, bucket, public: isPublic }));
     }
 }

@@ -3,7 +3,7 @@ import { AuditedProvider } from "../runtime/crud";
 import { diffInputs } from "../runtime/diff";
 import { lineageTags } from "../runtime/lineage";
 import type { LinkRef } from "../runtime/links";
-import { forwardingProvider } from "../runtime/load";
+import { FlowNexusResource } from "../runtime/resource";
 import { ArgsOf, checkInputs, inputNames, replacedBy, secretInputs } from "../runtime/schema";
 import { Inputs, Outputs, Profile, schema } from "./schema";
 
@@ -35,13 +35,12 @@ class Provider extends AuditedProvider<Inputs, Outputs> {
 /** The implementation the serialized shell forwards to, in the provider process. */
 export const provider = new Provider();
 
-const shell = forwardingProvider("PlatformUser");
 
 /** The arguments of a {@link PlatformUser}: its inputs (see ./schema; the password is made a secret), the lineage tags set for it. */
 export type PlatformUserArgs = ArgsOf<typeof schema, "tags">;
 
 /** A platform user account (phase 1): the local users table, or Supabase Auth. */
-export class PlatformUser extends pulumi.dynamic.Resource {
+export class PlatformUser extends FlowNexusResource {
     public readonly email!: pulumi.Output<string>;
     public readonly userId!: pulumi.Output<string>;
     public readonly profile!: pulumi.Output<Profile>;
@@ -53,7 +52,7 @@ export class PlatformUser extends pulumi.dynamic.Resource {
         const secrets = secretInputs(schema);
         const props: Record<string, unknown> = { ...args, tags, userId: undefined, profile: undefined };
         for (const key of secrets) props[key] = pulumi.secret(props[key]);
-        super(shell, name, props, { ...opts, additionalSecretOutputs: secrets }, "flownexus", "PlatformUser");
+        super("PlatformUser", name, props, { ...opts, additionalSecretOutputs: secrets });
         this.link = pulumi.all([this.userId, this.email]).apply(([userId, email]) => ({ type: "PlatformUser" as const, name, userId, email }));
     }
 }

@@ -107,7 +107,7 @@ describe("engine: a stack outlives a move of its provider's files", function () 
     it("up, then the bucket's provider moves to another file: refresh and destroy run it from there", async function () {
         await stack.up();
         const [bucket] = await stack.resources("StorageBucket");
-        assert.doesNotMatch(JSON.stringify(bucket.inputs.__provider), /storage\/resource/, "the state names the type, not the file");
+        assert.doesNotMatch(JSON.stringify(bucket.inputs.__provider), /storage\/resource/, "the state names no provider file");
 
         const storage = path.join(copy, "providers", "storage");
         await fs.rename(path.join(storage, "resource.ts"), path.join(storage, "bucket.ts"));

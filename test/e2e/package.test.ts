@@ -86,7 +86,7 @@ describe("package: the packed tarball in another Pulumi program", function () {
         const providers = (await stack.exportState()).deployment.resources!.map((r) => r.inputs?.__provider).filter(Boolean) as string[];
         assert.equal(providers.length, 18, "nine resources a platform");
         for (const provider of providers) {
-            assert.match(provider, /node_modules\/flow-nexus\/dist\/providers\/registry/);
+            assert.match(provider, /node_modules\/flow-nexus\/dist\/providers\/runtime\/serve\.js/);
             assert.ok(!provider.includes(PROJECT_DIR), "a serialized provider names the checkout");
         }
         // The stack's gateway, its one supervisor and its one watchdog, for both platforms.
