@@ -32,7 +32,7 @@ class Provider extends AuditedProvider<Inputs, Outputs> {
     }
 }
 
-/** The implementation the serialized shell forwards to, in the provider process. */
+/** The implementation the registry hands this type's calls to, in the provider process. */
 export const provider = new Provider();
 
 
