@@ -1,9 +1,9 @@
 /**
  * Where each resource type's provider lives: the one place that knows.
  *
- * The provider Pulumi serializes into a resource's state names no file and
- * no type (see runtime/load.ts): it hands each call here, and the type comes
- * from the resource's own URN. Refresh and destroy of a stack run that
+ * The provider every resource stores in its state names no file and no type
+ * (see runtime/resource.ts): it hands each call here, and the type comes from
+ * the resource's own URN. Refresh and destroy of a stack run that
  * stored provider (pulumi/pulumi#6490), so moving or splitting a provider's
  * files takes an edit of this table, and no stack that is up breaks. (A
  * stack last updated by an older flow-nexus stores one provider per type,
@@ -51,7 +51,7 @@ export function providerFor(...props: Props[]): Required<pulumi.dynamic.Resource
     return providerOf(type) as Required<pulumi.dynamic.ResourceProvider>;
 }
 
-// Each call of the serialized provider (runtime/load.ts), handed to its resource's type.
+// Each call of the stored provider (runtime/resource.ts), handed to its resource's type.
 
 /** Stores the stack's cloud credentials from its config (the same for every type): the engine calls it first. */
 export async function configure(req: pulumi.dynamic.ConfigureRequest): Promise<void> {

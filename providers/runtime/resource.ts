@@ -26,6 +26,18 @@ export const PROVIDER = `exports.handler = () => require(require("path").resolve
 export abstract class FlowNexusResource extends pulumi.CustomResource {
     /** A resource of flow-nexus type `type` (`Sandbox`, `StorageBucket`, …: a name in `providers/registry.ts`). */
     constructor(type: string, name: string, props: pulumi.Inputs, opts?: pulumi.CustomResourceOptions) {
-        super(`pulumi-nodejs:dynamic/flownexus:${type}`, name, { ...props, __provider: PROVIDER }, opts);
+        // @pulumi/pulumi gives each of the four or five promises of every
+        // property a formatted stack trace (runtime/debuggable.js), which
+        // source-map-support maps frame by frame: most of what registering a
+        // resource costs the program, for traces that only
+        // PULUMI_DEBUG_PROMISE_LEAKS ever shows. They are left empty unless
+        // it is set; the resource's source position takes a limit of its own.
+        const limit = Error.stackTraceLimit;
+        if (!process.env.PULUMI_DEBUG_PROMISE_LEAKS) Error.stackTraceLimit = 0;
+        try {
+            super(`pulumi-nodejs:dynamic/flownexus:${type}`, name, { ...props, __provider: PROVIDER }, opts);
+        } finally {
+            Error.stackTraceLimit = limit;
+        }
     }
 }
