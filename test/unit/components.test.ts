@@ -4,6 +4,7 @@
  */
 import { strict as assert } from "assert";
 import * as pulumi from "@pulumi/pulumi";
+import { PROVIDER } from "../../providers/runtime/resource";
 
 type Registered = { type: string; name: string; inputs: Record<string, any> };
 const registered: Registered[] = [];
@@ -118,6 +119,16 @@ describe("unit: components under Pulumi's mocks", function () {
             ),
         );
         assert.deepEqual(phases, [true, true, true, true, true, true]);
+    });
+
+    it("every resource stores the same one-line provider, and constructing them leaves Error.stackTraceLimit as it was", async function () {
+        const limit = Error.stackTraceLimit;
+        const p = newPlatform("delta");
+        assert.equal(Error.stackTraceLimit, limit);
+        await new Promise<void>((resolve) => p.operations.complete.apply(() => resolve()));
+        const dynamic = registered.filter((r) => r.name.startsWith("delta") && r.type.startsWith("pulumi-nodejs:dynamic/flownexus:"));
+        assert.equal(dynamic.length, 9);
+        assert.deepEqual([...new Set(dynamic.map((r) => r.inputs.__provider))], [PROVIDER]);
     });
 
     it("phase 2 is incomplete while a migration is unapplied or realtime is inactive", function () {
