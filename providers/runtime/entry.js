@@ -4,19 +4,22 @@
 /**
  * A Pulumi program's entry point, in plain JavaScript:
  *
- *     module.exports = programEntry(() => require("./index.ts"));
+ *     module.exports = programEntry(() => require("./index.ts"), () => require("./settings.ts"));
  *
- * It has the engine start the provider process at once, then loads the
- * TypeScript program through flow-nexus's own loader (./ts-register.js), so
- * the provider's start (about a second: Node.js and @pulumi/pulumi) runs
- * beside the program's load instead of after it.
+ * Through flow-nexus's own TypeScript loader (./ts-register.js), it runs
+ * `check` (the stack's config: light, and it throws on bad input), then has
+ * the engine start the provider process, then loads the program, so that the
+ * provider's start (about a second: Node.js and @pulumi/pulumi) runs beside
+ * the program's load instead of after it. A program stopped by `check` has
+ * started nothing: the engine records a provider it starts in the state.
  */
-function programEntry(/** @type {() => unknown} */ load) {
+function programEntry(/** @type {() => unknown} */ load, /** @type {() => unknown} */ check = () => undefined) {
     return async () => {
+        require("./ts-register");
+        check();
         startProvider();
         // One turn of the event loop sends the request before the load holds the thread.
         await new Promise((resolve) => setImmediate(resolve));
-        require("./ts-register");
         return load();
     };
 }
