@@ -59,7 +59,7 @@ export function recordedGate(outputs: StackOutputs, phase: number): boolean | un
     return (outputs as Record<string, unknown>)[`phase${phase}Complete`] as boolean | undefined;
 }
 
-/** The stack's data folder: where the program keeps its local backends' data (stacks/index.ts). */
+/** The stack's data folder: where the program keeps its local backends' data (stacks/settings.ts). */
 export function dataDirOf(projectDir: string, stack: string): string {
     return path.join(projectDir, ".flow-nexus", "stacks", stack);
 }
