@@ -6,7 +6,6 @@
  * subscription's `active`) and `flow-nexus status` both ask this.
  */
 import { randomBytes } from "crypto";
-import type WebSocketType from "ws";
 import { DDL_LOCK } from "./platform-tables";
 import { joinPublication, PUBLICATION } from "./publication";
 
@@ -60,7 +59,7 @@ export async function realtimeRoundTrip(url: string, key: string, db: { query(sq
 
 async function roundTrip(url: string, key: string, insert: (id: string) => Promise<void>, timeoutMs = 5000): Promise<RoundTrip> {
     // Loaded on first use: a provider process that only diffs opens no socket.
-    const { default: WebSocket } = (await import("ws")) as unknown as { default: typeof WebSocketType };
+    const { default: WebSocket } = await import("ws");
     const id = `probe-${randomBytes(6).toString("hex")}`;
     const topic = `realtime:flow-nexus-probe-${id}`;
     const socketUrl = `${url.replace(/^http/, "ws")}/realtime/v1/websocket?apikey=${encodeURIComponent(key)}&vsn=2.0.0`;
