@@ -1,12 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import { AuditedProvider } from "../runtime/crud";
 import { diffInputs } from "../runtime/diff";
-import { BackendRef, lineageTags } from "../runtime/lineage";
+import { BackendRef } from "../runtime/lineage";
 import { FlowNexusResource } from "../runtime/resource";
 import { ArgsOf, checkInputs, inputNames, replacedBy, seeded, UNKNOWN } from "../runtime/schema";
 import { Inputs, limitBelowRefill, Outputs, schema } from "./schema";
-
-const TYPE = "pulumi-nodejs:dynamic/flownexus:AutoRefill";
 
 export { schema, Inputs, Outputs, RefillBackend } from "./schema";
 
@@ -47,7 +45,6 @@ export const provider = new Provider();
 /** The arguments of an {@link AutoRefill}: its inputs (see ./schema), the lineage tags set for it. */
 export type AutoRefillArgs = ArgsOf<typeof schema, "tags">;
 
-
 /**
  * An account's auto-refill policy (phase 5). Creating or updating it never
  * charges: a refill run (`runRefill`, from the CLI or a watchdog) does.
@@ -70,8 +67,7 @@ export class AutoRefill extends FlowNexusResource {
     public readonly paymentMethodReady!: pulumi.Output<boolean | undefined>;
 
     constructor(name: string, args: AutoRefillArgs, opts?: pulumi.CustomResourceOptions) {
-        const tags = lineageTags(name, TYPE, opts?.parent);
-        const props = { ...seeded(schema), ...args, tags, status: undefined, balance: undefined, monthlySpentUsd: undefined, customerId: undefined, paymentMethodReady: undefined };
+        const props = { ...seeded(schema), ...args, status: undefined, balance: undefined, monthlySpentUsd: undefined, customerId: undefined, paymentMethodReady: undefined };
         super("AutoRefill", name, props, opts);
     }
 }

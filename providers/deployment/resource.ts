@@ -1,14 +1,12 @@
 import * as pulumi from "@pulumi/pulumi";
 import { AuditedProvider } from "../runtime/crud";
 import { diffInputs } from "../runtime/diff";
-import { BackendRef, lineageTags } from "../runtime/lineage";
+import { BackendRef } from "../runtime/lineage";
 import { Linkable, missingLinkCredentials } from "../runtime/links";
 import { FlowNexusResource } from "../runtime/resource";
 import { ArgsOf, checkInputs, hasUnknown, inputNames, replacedBy, seeded, UNKNOWN } from "../runtime/schema";
 import { DeploymentBackend, Inputs, Outputs, schema } from "./schema";
 import { inspectSource, NODE_START, NPM_INSTALL } from "./source";
-
-const TYPE = "pulumi-nodejs:dynamic/flownexus:Deployment";
 
 export { schema, DeploymentBackend, Inputs, Outputs, Source, Template, TEMPLATES } from "./schema";
 export { Linkable, withServiceRole } from "../runtime/links";
@@ -75,7 +73,6 @@ export const provider = new Provider();
  */
 export type DeploymentArgs = ArgsOf<typeof schema, "tags" | "sourceHash" | "links"> & { readonly links?: readonly Linkable[] };
 
-
 /** An application deployed into a sandbox and verified healthy (phase 3). */
 export class Deployment extends FlowNexusResource {
     public readonly sandboxId!: pulumi.Output<string>;
@@ -90,12 +87,10 @@ export class Deployment extends FlowNexusResource {
     public readonly logFile!: pulumi.Output<string>;
 
     constructor(name: string, args: DeploymentArgs, opts?: pulumi.CustomResourceOptions) {
-        const tags = lineageTags(name, TYPE, opts?.parent);
         const props = {
             ...seeded(schema),
             ...args,
             links: (args.links ?? []).map((l) => l.link),
-            tags,
             // Computed by check from the source's files.
             sourceHash: undefined,
             deploymentId: undefined,

@@ -12,10 +12,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { configureCredentials } from "../runtime/credentials";
 import { DataKeptError } from "../runtime/crud";
 import { sameValue } from "../runtime/diff";
-import { lineageTags, Tags } from "../runtime/lineage";
+import { Tags } from "../runtime/lineage";
 import { FlowNexusResource } from "../runtime/resource";
-
-const TYPE = "pulumi-nodejs:dynamic/flownexus:DataGuard";
 
 /** The resource types that hold data, and where their provider (the `refusal` it offers) lives. */
 const HOLDERS = {
@@ -89,7 +87,6 @@ class Provider implements pulumi.dynamic.ResourceProvider<Inputs, Outputs> {
 /** The implementation the registry hands this type's calls to, in the provider process. */
 export const provider = new Provider();
 
-
 /** The arguments of a {@link DataGuard}. */
 export interface DataGuardArgs {
     /** The platform's data holders, with the state their refusal reads. */
@@ -108,7 +105,6 @@ export interface DataGuardArgs {
  */
 export class DataGuard extends FlowNexusResource {
     constructor(name: string, args: DataGuardArgs, opts?: pulumi.CustomResourceOptions) {
-        const tags = lineageTags(name, TYPE, opts?.parent);
-        super("DataGuard", name, { holders: args.holders, tags }, opts);
+        super("DataGuard", name, { holders: args.holders }, opts);
     }
 }

@@ -2,12 +2,10 @@ import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { AuditedProvider } from "../runtime/crud";
 import { diffInputs } from "../runtime/diff";
-import { BackendRef, lineageTags } from "../runtime/lineage";
+import { BackendRef } from "../runtime/lineage";
 import { FlowNexusResource } from "../runtime/resource";
 import { ArgsOf, checkInputs, inputNames, replacedBy, seeded, UNKNOWN } from "../runtime/schema";
 import { AlertChannel, Inputs, MonitorBackend, Outputs, schema, Target, Thresholds } from "./schema";
-
-const TYPE = "pulumi-nodejs:dynamic/flownexus:Monitor";
 
 export { schema, AlertChannel, ALERT_TYPES, Inputs, MonitorBackend, Outputs, Target, Thresholds } from "./schema";
 
@@ -71,7 +69,6 @@ export const provider = new Provider();
 /** The arguments of a {@link Monitor}: its inputs (see ./schema), the lineage tags set for it; the config hash is computed. */
 export type MonitorArgs = ArgsOf<typeof schema, "tags" | "configHash">;
 
-
 /** Health monitoring with alerts and automatic restarts (phase 4). */
 export class Monitor extends FlowNexusResource {
     public readonly targets!: pulumi.Output<Target[]>;
@@ -84,11 +81,9 @@ export class Monitor extends FlowNexusResource {
     public readonly watchdogPid!: pulumi.Output<number>;
 
     constructor(name: string, args: MonitorArgs, opts?: pulumi.CustomResourceOptions) {
-        const tags = lineageTags(name, TYPE, opts?.parent);
         const props = {
             ...seeded(schema),
             ...args,
-            tags,
             // Computed by check from the configuration.
             configHash: undefined,
             monitorId: undefined,

@@ -1,13 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import { AuditedProvider } from "../runtime/crud";
 import { diffInputs } from "../runtime/diff";
-import { lineageTags } from "../runtime/lineage";
 import type { LinkRef } from "../runtime/links";
 import { FlowNexusResource } from "../runtime/resource";
 import { ArgsOf, checkInputs, inputNames, replacedBy } from "../runtime/schema";
 import { Inputs, Outputs, schema } from "./schema";
-
-const TYPE = "pulumi-nodejs:dynamic/flownexus:RealtimeSubscription";
 
 export { schema, Inputs, Outputs, SubscriptionBackend } from "./schema";
 
@@ -40,7 +37,6 @@ class Provider extends AuditedProvider<Inputs, Outputs> {
 /** The implementation the registry hands this type's calls to, in the provider process. */
 export const provider = new Provider();
 
-
 /** The arguments of a {@link RealtimeSubscription}: its inputs (see ./schema), the lineage tags set for it. */
 export type RealtimeSubscriptionArgs = ArgsOf<typeof schema, "tags">;
 
@@ -53,8 +49,7 @@ export class RealtimeSubscription extends FlowNexusResource {
     public readonly link: pulumi.Output<LinkRef>;
 
     constructor(name: string, args: RealtimeSubscriptionArgs, opts?: pulumi.CustomResourceOptions) {
-        const tags = lineageTags(name, TYPE, opts?.parent);
-        const props = { ...args, tags, subscriptionId: undefined, active: undefined };
+        const props = { ...args, subscriptionId: undefined, active: undefined };
         super("RealtimeSubscription", name, props, opts);
         this.link = this.table.apply((table) => ({ type: "RealtimeSubscription" as const, name, table }));
     }

@@ -14,6 +14,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
+import { lineageTags } from "./lineage";
 
 /**
  * The module text every flow-nexus resource stores as its provider. The
@@ -24,7 +25,10 @@ import * as path from "path";
 export const PROVIDER = `exports.handler = () => require(require("path").resolve(${JSON.stringify(path.relative(process.cwd(), path.join(__dirname, "serve.js")))}));\n`;
 
 export abstract class FlowNexusResource extends pulumi.CustomResource {
-    /** A resource of flow-nexus type `type` (`Sandbox`, `StorageBucket`, …: a name in `providers/registry.ts`). */
+    /**
+     * A resource of flow-nexus type `type` (`Sandbox`, `StorageBucket`, …: a
+     * name in `providers/registry.ts`), with its lineage tags set.
+     */
     constructor(type: string, name: string, props: pulumi.Inputs, opts?: pulumi.CustomResourceOptions) {
         // @pulumi/pulumi gives each of the four or five promises of every
         // property a formatted stack trace (runtime/debuggable.js), which
@@ -32,10 +36,12 @@ export abstract class FlowNexusResource extends pulumi.CustomResource {
         // resource costs the program, for traces that only
         // PULUMI_DEBUG_PROMISE_LEAKS ever shows. They are left empty unless
         // it is set; the resource's source position takes a limit of its own.
+        const token = `pulumi-nodejs:dynamic/flownexus:${type}`;
+        const tags = lineageTags(name, token, opts?.parent);
         const limit = Error.stackTraceLimit;
         if (!process.env.PULUMI_DEBUG_PROMISE_LEAKS) Error.stackTraceLimit = 0;
         try {
-            super(`pulumi-nodejs:dynamic/flownexus:${type}`, name, { ...props, __provider: PROVIDER }, opts);
+            super(token, name, { ...props, tags, __provider: PROVIDER }, opts);
         } finally {
             Error.stackTraceLimit = limit;
         }

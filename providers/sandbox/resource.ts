@@ -1,13 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
 import { AuditedProvider } from "../runtime/crud";
 import { diffInputs } from "../runtime/diff";
-import { BackendRef, lineageTags } from "../runtime/lineage";
+import { BackendRef } from "../runtime/lineage";
 import { Linkable, missingLinkCredentials } from "../runtime/links";
 import { FlowNexusResource } from "../runtime/resource";
 import { ArgsOf, checkInputs, inputNames, replacedBy, seeded } from "../runtime/schema";
 import { Inputs, Isolation, OnTimeout, Outputs, SandboxBackend, schema, Template } from "./schema";
-
-const TYPE = "pulumi-nodejs:dynamic/flownexus:Sandbox";
 
 export { schema, Inputs, Outputs, Isolation, OnTimeout, SandboxBackend, Template, TEMPLATES } from "./schema";
 
@@ -46,7 +44,6 @@ export const provider = new Provider();
 /** The arguments of a {@link Sandbox}: its inputs (see ./schema), the lineage tags set for it; `links` takes the resources themselves. */
 export type SandboxArgs = ArgsOf<typeof schema, "tags" | "links"> & { readonly links?: readonly Linkable[] };
 
-
 /**
  * A sandbox: a supervised process sandbox locally, an E2B sandbox in the
  * cloud (where `host` is `<sandboxId>.<domain>` and port p is served at
@@ -68,12 +65,10 @@ export class Sandbox extends FlowNexusResource {
     public readonly workDir!: pulumi.Output<string>;
 
     constructor(name: string, args: SandboxArgs, opts?: pulumi.CustomResourceOptions) {
-        const tags = lineageTags(name, TYPE, opts?.parent);
         const props = {
             ...seeded(schema),
             ...args,
             links: (args.links ?? []).map((l) => l.link),
-            tags,
             sandboxId: undefined,
             status: undefined,
             host: undefined,

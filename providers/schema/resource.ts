@@ -1,13 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
 import { AuditedProvider, DataKeptError } from "../runtime/crud";
 import { diffInputs } from "../runtime/diff";
-import { BackendRef, lineageTags, Tags } from "../runtime/lineage";
+import { BackendRef, Tags } from "../runtime/lineage";
 import type { LinkRef } from "../runtime/links";
 import { FlowNexusResource } from "../runtime/resource";
 import { ArgsOf, checkInputs, inputNames, replacedBy, seeded } from "../runtime/schema";
 import { duplicateId, Inputs, Migration, Outputs, schema } from "./schema";
-
-const TYPE = "pulumi-nodejs:dynamic/flownexus:DatabaseSchema";
 
 export { schema, Inputs, Migration, Outputs, SchemaBackend } from "./schema";
 
@@ -83,7 +81,6 @@ class Provider extends AuditedProvider<Inputs, Outputs> {
 /** The implementation the registry hands this type's calls to, in the provider process. */
 export const provider = new Provider();
 
-
 /** The arguments of a {@link DatabaseSchema}: its inputs (see ./schema), the lineage tags set for it. */
 export type DatabaseSchemaArgs = ArgsOf<typeof schema, "tags">;
 
@@ -100,8 +97,7 @@ export class DatabaseSchema extends FlowNexusResource {
     public readonly link: pulumi.Output<LinkRef>;
 
     constructor(name: string, args: DatabaseSchemaArgs, opts?: pulumi.CustomResourceOptions) {
-        const tags = lineageTags(name, TYPE, opts?.parent);
-        const props = { ...seeded(schema), ...args, tags, applied: undefined, version: undefined, checksum: undefined };
+        const props = { ...seeded(schema), ...args, applied: undefined, version: undefined, checksum: undefined };
         super("DatabaseSchema", name, props, opts);
         this.link = this.schema.apply((schema) => ({ type: "DatabaseSchema" as const, name, schema }));
     }

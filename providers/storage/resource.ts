@@ -1,13 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
 import { AuditedProvider, DataKeptError } from "../runtime/crud";
 import { diffInputs } from "../runtime/diff";
-import { BackendRef, lineageTags } from "../runtime/lineage";
+import { BackendRef } from "../runtime/lineage";
 import type { LinkRef } from "../runtime/links";
 import { FlowNexusResource } from "../runtime/resource";
 import { ArgsOf, checkInputs, inputNames, replacedBy, seeded } from "../runtime/schema";
 import { Inputs, Outputs, schema } from "./schema";
-
-const TYPE = "pulumi-nodejs:dynamic/flownexus:StorageBucket";
 
 export { schema, Inputs, Outputs, BucketBackend } from "./schema";
 
@@ -48,7 +46,6 @@ export const provider = new Provider();
 /** The arguments of a {@link StorageBucket}: its inputs (see ./schema), the lineage tags set for it. */
 export type StorageBucketArgs = ArgsOf<typeof schema, "tags">;
 
-
 /** A storage bucket: a folder of the stack's data locally, Supabase Storage in the cloud. */
 export class StorageBucket extends FlowNexusResource {
     public readonly name!: pulumi.Output<string>;
@@ -63,8 +60,7 @@ export class StorageBucket extends FlowNexusResource {
     public readonly link: pulumi.Output<LinkRef>;
 
     constructor(name: string, args: StorageBucketArgs, opts?: pulumi.CustomResourceOptions) {
-        const tags = lineageTags(name, TYPE, opts?.parent);
-        const props = { ...seeded(schema), ...args, tags, bucketId: undefined, url: undefined };
+        const props = { ...seeded(schema), ...args, bucketId: undefined, url: undefined };
         super("StorageBucket", name, props, opts);
         this.link = pulumi.all([this.name, this.public]).apply(([bucket, isPublic]) => ({ type: "StorageBucket" as const, name, bucket, public: isPublic }));
     }

@@ -1,13 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import { AuditedProvider } from "../runtime/crud";
 import { diffInputs } from "../runtime/diff";
-import { lineageTags } from "../runtime/lineage";
 import type { LinkRef } from "../runtime/links";
 import { FlowNexusResource } from "../runtime/resource";
 import { ArgsOf, checkInputs, inputNames, replacedBy, secretInputs } from "../runtime/schema";
 import { Inputs, Outputs, Profile, schema } from "./schema";
-
-const TYPE = "pulumi-nodejs:dynamic/flownexus:PlatformUser";
 
 export { schema, Inputs, Outputs, Profile, UserBackend } from "./schema";
 
@@ -35,7 +32,6 @@ class Provider extends AuditedProvider<Inputs, Outputs> {
 /** The implementation the registry hands this type's calls to, in the provider process. */
 export const provider = new Provider();
 
-
 /** The arguments of a {@link PlatformUser}: its inputs (see ./schema; the password is made a secret), the lineage tags set for it. */
 export type PlatformUserArgs = ArgsOf<typeof schema, "tags">;
 
@@ -48,9 +44,8 @@ export class PlatformUser extends FlowNexusResource {
     public readonly link: pulumi.Output<LinkRef>;
 
     constructor(name: string, args: PlatformUserArgs, opts?: pulumi.CustomResourceOptions) {
-        const tags = lineageTags(name, TYPE, opts?.parent);
         const secrets = secretInputs(schema);
-        const props: Record<string, unknown> = { ...args, tags, userId: undefined, profile: undefined };
+        const props: Record<string, unknown> = { ...args, userId: undefined, profile: undefined };
         for (const key of secrets) props[key] = pulumi.secret(props[key]);
         super("PlatformUser", name, props, { ...opts, additionalSecretOutputs: secrets });
         this.link = pulumi.all([this.userId, this.email]).apply(([userId, email]) => ({ type: "PlatformUser" as const, name, userId, email }));
