@@ -7,7 +7,7 @@
  * and the Stripe customer with a payment method a refill can charge. Nothing
  * is started or changed; a paused sandbox is reported, not resumed.
  */
-import type { Client } from "pg";
+import type { ClientBase } from "pg";
 import { paymentSetup } from "../../providers/billing/stripe";
 import { livePid } from "../../providers/monitor/e2b";
 import { supabaseClient } from "../../providers/runtime/clients";
@@ -70,7 +70,7 @@ async function monitor(o: StackOutputs): Promise<ServiceCheck> {
 }
 
 /** The ledger (as locally), and Stripe: the account's customer with a payment method a refill can charge. */
-async function payments(client: Client, o: StackOutputs): Promise<ServiceCheck> {
+async function payments(client: ClientBase, o: StackOutputs): Promise<ServiceCheck> {
     const ledger = await billing(client, o);
     if (!o.userId || ledger.health !== "up") return ledger;
     const setup = await paymentSetup(CLOUD, o.userId);
@@ -80,7 +80,7 @@ async function payments(client: Client, o: StackOutputs): Promise<ServiceCheck> 
 }
 
 /** Realtime proved by a round trip through Supabase Realtime, with the service-role key. */
-const roundTrip = (client: Client) => roundTripAt(requireCredential("supabaseUrl"), requireCredential("supabaseServiceRoleKey"), client);
+const roundTrip = (client: ClientBase) => roundTripAt(requireCredential("supabaseUrl"), requireCredential("supabaseServiceRoleKey"), client);
 
 /** A check that cannot run is "unknown", with why; never a thrown error. */
 function guarded(service: string, phase: number, run: () => Promise<ServiceCheck>): Promise<ServiceCheck> {

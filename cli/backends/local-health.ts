@@ -8,7 +8,7 @@
  * command, starts it on demand).
  */
 import * as path from "path";
-import type { Client } from "pg";
+import type { ClientBase } from "pg";
 import { balanceOf, ensureLedger, monthOf } from "../../providers/billing/ledger";
 import { paymentsIn } from "../../providers/billing/payments";
 import { readPolicy } from "../../providers/billing/policy";
@@ -36,7 +36,7 @@ export const check = (service: string, phase: number | undefined, health: Health
 
 export const missing = (service: string, phase: number, output: string) => check(service, phase, "unknown", `not in the stack's outputs (${output})`);
 
-export async function tableExists(client: Client, table: string): Promise<boolean> {
+export async function tableExists(client: ClientBase, table: string): Promise<boolean> {
     const { rows } = await client.query<{ ok: boolean }>("select to_regclass($1) is not null as ok", [table]);
     return rows[0].ok;
 }
@@ -50,14 +50,14 @@ async function database(dataDir: string): Promise<ServiceCheck> {
     return check("database", undefined, "up", `PostgreSQL on 127.0.0.1:${instance.port}`);
 }
 
-async function auth(client: Client, o: StackOutputs): Promise<ServiceCheck> {
+async function auth(client: ClientBase, o: StackOutputs): Promise<ServiceCheck> {
     if (!o.userId) return missing("auth", 1, "userId");
     if (!(await tableExists(client, "flow_nexus.users"))) return check("auth", 1, "down", "no users table");
     const { rows } = await client.query<{ email: string }>("select email from flow_nexus.users where id = $1", [o.userId]);
     return rows[0] ? check("auth", 1, "up", `user ${rows[0].email}`) : check("auth", 1, "down", `user ${o.userId} is gone`);
 }
 
-export async function schema(client: Client, o: StackOutputs): Promise<ServiceCheck> {
+export async function schema(client: ClientBase, o: StackOutputs): Promise<ServiceCheck> {
     const name = o.schema?.name;
     if (!name) return missing("schema", 2, "schema");
     if (!(await tableExists(client, "flow_nexus.schema_migrations"))) return check("schema", 2, "down", "no migrations recorded");
@@ -80,20 +80,20 @@ async function gateway(dataDir: string): Promise<ServiceCheck> {
 }
 
 /** A probe row's INSERT, round trip through the realtime server at `url` over a WebSocket, in words. */
-export async function roundTripAt(url: string, key: string, client: Client): Promise<string> {
+export async function roundTripAt(url: string, key: string, client: ClientBase): Promise<string> {
     const trip = await realtimeRoundTrip(url, key, client);
     return trip.ok ? `a change round trip in ${trip.ms} ms` : `no round trip: ${trip.error}`;
 }
 
 /** Realtime proved by a round trip through the gateway. */
-async function roundTrip(dataDir: string, client: Client): Promise<string> {
+async function roundTrip(dataDir: string, client: ClientBase): Promise<string> {
     const running = await gatewayProcess(dataDir);
     if (!running) return "no round trip: the gateway is not running";
     return roundTripAt(running.url, (await gatewayKeys(dataDir)).serviceRoleKey, client);
 }
 
 /** The subscription's table in the publication, and a change's round trip (`trip`, in words). */
-export async function realtime(client: Client, o: StackOutputs, trip: (client: Client) => Promise<string>): Promise<ServiceCheck> {
+export async function realtime(client: ClientBase, o: StackOutputs, trip: (client: ClientBase) => Promise<string>): Promise<ServiceCheck> {
     if (!o.subscriptionId) return missing("realtime", 2, "subscriptionId");
     if (!(await tableExists(client, "flow_nexus.realtime_subscriptions"))) return check("realtime", 2, "down", "no subscriptions recorded");
     const { rows } = await client.query<{ table_name: string; published: boolean }>(
@@ -110,7 +110,7 @@ export async function realtime(client: Client, o: StackOutputs, trip: (client: C
     return check("realtime", 2, said.startsWith("no") ? "down" : "up", `${rows[0].table_name} in the supabase_realtime publication; ${said}`);
 }
 
-async function monitor(dataDir: string, client: Client, o: StackOutputs): Promise<ServiceCheck> {
+async function monitor(dataDir: string, client: ClientBase, o: StackOutputs): Promise<ServiceCheck> {
     const id = o.monitoring?.monitorId;
     if (!id) return missing("monitor", 4, "monitoring.monitorId");
     if (!(await tableExists(client, "flow_nexus.monitors"))) return check("monitor", 4, "down", "no monitors recorded");
@@ -130,7 +130,7 @@ async function monitor(dataDir: string, client: Client, o: StackOutputs): Promis
 }
 
 /** The account's balance, refill policy and this month's refill spending, read on one connection. */
-export async function readBalance(client: Client, account: string): Promise<BalanceReport> {
+export async function readBalance(client: ClientBase, account: string): Promise<BalanceReport> {
     await ensureLedger(client);
     const month = monthOf(new Date());
     const policy = await readPolicy(client, account);
@@ -147,7 +147,7 @@ export async function readBalance(client: Client, account: string): Promise<Bala
     return report;
 }
 
-export async function billing(client: Client, o: StackOutputs): Promise<ServiceCheck> {
+export async function billing(client: ClientBase, o: StackOutputs): Promise<ServiceCheck> {
     if (!o.userId || !o.balance) return missing("billing", 5, "balance");
     const { credits, policy, spentUsdCents: spent } = await readBalance(client, o.userId);
     if (!policy) return check("billing", 5, "unhealthy", `${formatCredits(credits)} credits; no auto-refill policy`);
@@ -188,8 +188,8 @@ async function databaseChecks(dataDir: string, o: StackOutputs, up: boolean): Pr
     const checks: DatabaseCheck[] = [
         { service: "auth", phase: 1, run: auth },
         { service: "schema", phase: 2, run: schema },
-        { service: "realtime", phase: 2, run: (client: Client, outputs: StackOutputs) => realtime(client, outputs, (c) => roundTrip(dataDir, c)) },
-        { service: "monitor", phase: 4, run: (client: Client, outputs: StackOutputs) => monitor(dataDir, client, outputs) },
+        { service: "realtime", phase: 2, run: (client: ClientBase, outputs: StackOutputs) => realtime(client, outputs, (c) => roundTrip(dataDir, c)) },
+        { service: "monitor", phase: 4, run: (client: ClientBase, outputs: StackOutputs) => monitor(dataDir, client, outputs) },
         { service: "billing", phase: 5, run: billing },
     ];
     if (!up) return checks.map((c) => check(c.service, c.phase, "unknown", "cannot check: the database is down"));
@@ -200,11 +200,11 @@ async function databaseChecks(dataDir: string, o: StackOutputs, up: boolean): Pr
 export interface DatabaseCheck {
     service: string;
     phase: number;
-    run(client: Client, outputs: StackOutputs): Promise<ServiceCheck>;
+    run(client: ClientBase, outputs: StackOutputs): Promise<ServiceCheck>;
 }
 
 /** Runs `checks` on one connection, one at a time; a check that throws is "unknown", with why. */
-export async function runChecks(client: Client, o: StackOutputs, checks: readonly DatabaseCheck[]): Promise<ServiceCheck[]> {
+export async function runChecks(client: ClientBase, o: StackOutputs, checks: readonly DatabaseCheck[]): Promise<ServiceCheck[]> {
     const results: ServiceCheck[] = [];
     // One connection, one query at a time: a pg client runs its queries in order anyway.
     for (const c of checks) {

@@ -12,7 +12,7 @@
  * takes the money.
  */
 import * as path from "path";
-import type { Client } from "pg";
+import type { ClientBase } from "pg";
 import { migratePlatform } from "../runtime/platform-tables";
 import { DatabaseRef, transaction, withDatabase } from "../runtime/postgres";
 import { CREDITS_PER_USD } from "./schema";
@@ -82,7 +82,7 @@ const TABLES = `
     )`;
 
 /** Creates the ledger's tables when missing. */
-export function ensureLedger(client: Client): Promise<void> {
+export function ensureLedger(client: ClientBase): Promise<void> {
     return migratePlatform(client, "ledger", [TABLES]);
 }
 
@@ -91,7 +91,7 @@ export function ensureLedger(client: Client): Promise<void> {
  * refill runs, policy changes and usage recording of one account take turns
  * (across processes too: the lock is the database's).
  */
-export function withAccountLock<T>(db: DatabaseRef, account: string, fn: (client: Client) => Promise<T>): Promise<T> {
+export function withAccountLock<T>(db: DatabaseRef, account: string, fn: (client: ClientBase) => Promise<T>): Promise<T> {
     return withDatabase(db, async (client) => {
         await ensureLedger(client);
         return transaction(client, async () => {
@@ -102,7 +102,7 @@ export function withAccountLock<T>(db: DatabaseRef, account: string, fn: (client
 }
 
 /** Runs `fn` with a client of the stack's database, the ledger's tables created. */
-export function withLedger<T>(db: DatabaseRef, fn: (client: Client) => Promise<T>): Promise<T> {
+export function withLedger<T>(db: DatabaseRef, fn: (client: ClientBase) => Promise<T>): Promise<T> {
     return withDatabase(db, async (client) => {
         await ensureLedger(client);
         return fn(client);
@@ -143,14 +143,14 @@ export function nonEmpty(name: string, value: string): void {
 }
 
 /** Makes sure the account exists (every table refers to it). */
-export async function ensureAccount(client: Client, account: string): Promise<void> {
+export async function ensureAccount(client: ClientBase, account: string): Promise<void> {
     nonEmpty("account", account);
     await client.query("insert into flow_nexus.credit_accounts (account) values ($1) on conflict do nothing", [account]);
 }
 
 /** Appends an entry unless one of its kind with its reference exists; true when written. */
 export async function insertEntry(
-    client: Client,
+    client: ClientBase,
     entry: { account: string; kind: EntryKind; credits: number; reference: string; usdCents?: number; at?: Date },
 ): Promise<boolean> {
     positiveCredits(entry.credits);
@@ -166,7 +166,7 @@ export async function insertEntry(
 }
 
 /** The account's balance in credits (0 for an account never seen). */
-export async function balanceOf(client: Client, account: string): Promise<number> {
+export async function balanceOf(client: ClientBase, account: string): Promise<number> {
     const { rows } = await client.query<{ balance: string }>(
         `select coalesce(sum(case kind when 'debit' then -credits else credits end), 0) as balance
          from flow_nexus.ledger_entries where account = $1`,

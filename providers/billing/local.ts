@@ -5,7 +5,7 @@
  * cloud, where ./cloud adds the Stripe customer). Nothing here charges;
  * `initialCredits` is granted once, by reference.
  */
-import type { Client } from "pg";
+import type { ClientBase } from "pg";
 import { withDatabase } from "../runtime/postgres";
 import { databaseDown } from "../runtime/postgres-server";
 import { balanceOf, ensureLedger, INITIAL_CREDITS_REFERENCE, insertEntry, monthOf, withAccountLock } from "./ledger";
@@ -40,7 +40,7 @@ function inputsOf(state: Inputs, policy: RefillPolicy): Inputs {
     };
 }
 
-async function outputs(client: Client, inputs: Inputs): Promise<Outputs> {
+async function outputs(client: ClientBase, inputs: Inputs): Promise<Outputs> {
     const spent = spentUsdCents(await paymentsIn(client, inputs.account, monthOf(new Date())));
     return {
         ...inputs,

@@ -1,5 +1,5 @@
 /** Payment attempts of the local backend: each recorded once, by its idempotency key. */
-import type { Client } from "pg";
+import type { ClientBase } from "pg";
 import { ensureAccount, monthRange } from "./ledger";
 
 export type PaymentStatus = "succeeded" | "declined" | "authentication_required";
@@ -42,7 +42,7 @@ export function toPayment(row: PaymentRow): PaymentRecord {
 }
 
 /** Records a payment attempt unless its idempotency key is recorded already. */
-export async function recordPayment(client: Client, payment: Omit<PaymentRecord, "at"> & { at?: Date }): Promise<void> {
+export async function recordPayment(client: ClientBase, payment: Omit<PaymentRecord, "at"> & { at?: Date }): Promise<void> {
     await ensureAccount(client, payment.account);
     await client.query(
         `insert into flow_nexus.payments (id, account, idempotency_key, usd_cents, credits, status, at, message)
@@ -53,13 +53,13 @@ export async function recordPayment(client: Client, payment: Omit<PaymentRecord,
 }
 
 /** The payment recorded under an idempotency key, or undefined. */
-export async function paymentByKey(client: Client, idempotencyKey: string): Promise<PaymentRecord | undefined> {
+export async function paymentByKey(client: ClientBase, idempotencyKey: string): Promise<PaymentRecord | undefined> {
     const { rows } = await client.query<PaymentRow>("select * from flow_nexus.payments where idempotency_key = $1", [idempotencyKey]);
     return rows[0] && toPayment(rows[0]);
 }
 
 /** The account's payment attempts in `month` (YYYY-MM, UTC), oldest first. */
-export async function paymentsIn(client: Client, account: string, month: string): Promise<PaymentRecord[]> {
+export async function paymentsIn(client: ClientBase, account: string, month: string): Promise<PaymentRecord[]> {
     const { start, end } = monthRange(month);
     const { rows } = await client.query<PaymentRow>(
         "select * from flow_nexus.payments where account = $1 and at >= $2 and at < $3 order by at, id",

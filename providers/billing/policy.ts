@@ -1,5 +1,5 @@
 /** Refill policies: what an AutoRefill stores for its account, in the ledger's database. */
-import type { Client } from "pg";
+import type { ClientBase } from "pg";
 import { DatabaseRef } from "../runtime/postgres";
 import { ensureAccount, withLedger } from "./ledger";
 
@@ -29,7 +29,7 @@ interface PolicyRow {
 }
 
 /** The account's refill policy, or undefined when it has none. */
-export async function readPolicy(client: Client, account: string): Promise<RefillPolicy | undefined> {
+export async function readPolicy(client: ClientBase, account: string): Promise<RefillPolicy | undefined> {
     const { rows } = await client.query<PolicyRow>("select * from flow_nexus.refill_policies where account = $1", [account]);
     const row = rows[0];
     if (!row) return undefined;
@@ -50,7 +50,7 @@ export function refillPolicy(db: DatabaseRef, account: string): Promise<RefillPo
 }
 
 /** Creates or replaces the account's refill policy. */
-export async function writePolicy(client: Client, policy: RefillPolicy): Promise<void> {
+export async function writePolicy(client: ClientBase, policy: RefillPolicy): Promise<void> {
     await ensureAccount(client, policy.account);
     await client.query(
         `insert into flow_nexus.refill_policies
@@ -65,6 +65,6 @@ export async function writePolicy(client: Client, policy: RefillPolicy): Promise
 }
 
 /** Removes the account's policy if `urn` manages it; entries and payments stay. */
-export async function deletePolicy(client: Client, account: string, urn: string): Promise<void> {
+export async function deletePolicy(client: ClientBase, account: string, urn: string): Promise<void> {
     await client.query("delete from flow_nexus.refill_policies where account = $1 and urn = $2", [account, urn]);
 }

@@ -5,7 +5,7 @@
  * PaymentIntents, ./stripe) is the cloud backend's.
  */
 import { randomBytes } from "crypto";
-import type { Client } from "pg";
+import type { ClientBase } from "pg";
 import { migratePlatform } from "../runtime/platform-tables";
 import { DatabaseRef, transaction, withDatabase } from "../runtime/postgres";
 import { creditsForUsdCents, ensureLedger } from "./ledger";
@@ -63,7 +63,7 @@ export function setDeclineNext(db: DatabaseRef, account: string, outcome: Declin
 }
 
 /** Reads and clears the account's one-shot decline setting. */
-async function takeDeclineNext(client: Client, account: string): Promise<DeclineOutcome | undefined> {
+async function takeDeclineNext(client: ClientBase, account: string): Promise<DeclineOutcome | undefined> {
     const { rows } = await client.query<{ decline_next: DeclineOutcome }>(
         `with old as (select account, decline_next from flow_nexus.processor_settings where account = $1 for update)
          update flow_nexus.processor_settings s set decline_next = null from old

@@ -9,7 +9,7 @@
  * sequence) makes a repeated charge return the first payment.
  */
 import { createHash } from "crypto";
-import type { Client } from "pg";
+import type { ClientBase } from "pg";
 import { balanceOf, creditsForUsdCents, insertEntry, monthOf, roundCredits, withAccountLock } from "./ledger";
 import { readPolicy, RefillPolicy } from "./policy";
 import { paymentByKey, PaymentRecord, paymentsIn, PaymentStatus, recordPayment } from "./payments";
@@ -26,7 +26,7 @@ export function spentUsdCents(payments: PaymentRecord[]): number {
  * yet: a run that charged and then died before crediting is completed by
  * the next one (the entry's reference is the payment's idempotency key).
  */
-export async function settlePayments(client: Client, account: string): Promise<void> {
+export async function settlePayments(client: ClientBase, account: string): Promise<void> {
     await client.query(
         `insert into flow_nexus.ledger_entries (account, at, kind, credits, usd_cents, reference)
          select account, at, 'payment', credits, usd_cents, idempotency_key

@@ -9,7 +9,7 @@
 import { randomBytes } from "crypto";
 import { existsSync, promises as fs } from "fs";
 import * as path from "path";
-import type { Client } from "pg";
+import type { ClientBase } from "pg";
 import { spawnTypeScriptProcess } from "../runtime/load";
 import { logTail } from "../runtime/logs";
 import { moduleFile } from "../runtime/package";
@@ -117,18 +117,18 @@ function configOf(inputs: Inputs): MonitorConfig {
 }
 
 /** The monitor's row, or undefined once it is deleted. */
-export async function loadMonitor(client: Client, monitorId: string): Promise<MonitorRow | undefined> {
+export async function loadMonitor(client: ClientBase, monitorId: string): Promise<MonitorRow | undefined> {
     const { rows } = await client.query<MonitorRow>("select id, config, urn, watchdog from flow_nexus.monitors where id = $1", [monitorId]);
     return rows[0];
 }
 
 /** Records the calling process as the monitor's watchdog; false when the monitor is gone. */
-export async function claimMonitor(client: Client, monitorId: string, watchdog: ProcessRef): Promise<boolean> {
+export async function claimMonitor(client: ClientBase, monitorId: string, watchdog: ProcessRef): Promise<boolean> {
     const { rowCount } = await client.query("update flow_nexus.monitors set watchdog = $2 where id = $1", [monitorId, JSON.stringify(watchdog)]);
     return (rowCount ?? 0) > 0;
 }
 
-export async function recordChecks(client: Client, monitorId: string, checks: Array<Omit<CheckRecord, "at">>): Promise<void> {
+export async function recordChecks(client: ClientBase, monitorId: string, checks: Array<Omit<CheckRecord, "at">>): Promise<void> {
     if (checks.length === 0) return;
     const values = checks.map((_, i) => `($1, $${i * 5 + 2}, $${i * 5 + 3}, $${i * 5 + 4}, $${i * 5 + 5}, $${i * 5 + 6})`);
     await client.query(
@@ -137,7 +137,7 @@ export async function recordChecks(client: Client, monitorId: string, checks: Ar
     );
 }
 
-export async function recordAlert(client: Client, payload: AlertPayload, deliveries: Delivery[]): Promise<void> {
+export async function recordAlert(client: ClientBase, payload: AlertPayload, deliveries: Delivery[]): Promise<void> {
     await client.query(
         `insert into flow_nexus.monitor_alerts (monitor_id, target, at, failures, restarted, message, payload, deliveries)
          values ($1, $2, $3, $4, $5, $6, $7, $8)`,
@@ -146,7 +146,7 @@ export async function recordAlert(client: Client, payload: AlertPayload, deliver
 }
 
 /** Drops checks older than `days`: a monitor probing every second must not fill the disk. */
-export async function pruneChecks(client: Client, monitorId: string, days = 7): Promise<void> {
+export async function pruneChecks(client: ClientBase, monitorId: string, days = 7): Promise<void> {
     await client.query("delete from flow_nexus.monitor_checks where monitor_id = $1 and at < now() - make_interval(days => $2)", [monitorId, days]);
 }
 

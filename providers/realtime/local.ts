@@ -12,7 +12,7 @@
  * ../runtime/publication says.
  */
 import { randomBytes } from "crypto";
-import type { Client } from "pg";
+import type { ClientBase } from "pg";
 import { migratePlatform } from "../runtime/platform-tables";
 import { joinPublication, leavePublication, PUBLICATION } from "../runtime/publication";
 import { transaction, withDatabase } from "../runtime/postgres";
@@ -38,7 +38,7 @@ function quoted(table: string): string {
         .join(".");
 }
 
-async function inPublication(client: Client, table: string): Promise<boolean> {
+async function inPublication(client: ClientBase, table: string): Promise<boolean> {
     const [schema, name] = table.split(".");
     const { rowCount } = await client.query(
         "select 1 from pg_publication_tables where pubname = $1 and schemaname = $2 and tablename = $3",
@@ -47,7 +47,7 @@ async function inPublication(client: Client, table: string): Promise<boolean> {
     return (rowCount ?? 0) > 0;
 }
 
-async function publish(client: Client, table: string): Promise<void> {
+async function publish(client: ClientBase, table: string): Promise<void> {
     const [schema, name] = table.split(".");
     const exists = await client.query("select 1 from pg_tables where schemaname = $1 and tablename = $2", [schema, name]);
     if (exists.rowCount === 0) {
@@ -77,18 +77,18 @@ async function realtimeAt(inputs: Inputs): Promise<{ url: string; key: string; w
  * through the stack's gateway (locally) or Supabase Realtime (cloud), over a
  * WebSocket as an app receives it. Undefined when it does, else why not.
  */
-async function roundTripFails(client: Client, inputs: Inputs): Promise<string | undefined> {
+async function roundTripFails(client: ClientBase, inputs: Inputs): Promise<string | undefined> {
     await ensureProbe(client);
     const realtime = await realtimeAt(inputs);
     const trip = await realtimeRoundTrip(realtime.url, realtime.key, client);
     return trip.ok ? undefined : `${trip.error}, from ${realtime.where}`;
 }
 
-async function active(client: Client, inputs: Inputs): Promise<boolean> {
+async function active(client: ClientBase, inputs: Inputs): Promise<boolean> {
     return (await inPublication(client, inputs.table)) && (await roundTripFails(client, inputs)) === undefined;
 }
 
-async function save(client: Client, id: string, inputs: Inputs): Promise<Outputs> {
+async function save(client: ClientBase, id: string, inputs: Inputs): Promise<Outputs> {
     await client.query(
         `insert into flow_nexus.realtime_subscriptions (id, table_name, events, filter, urn) values ($1, $2, $3, $4, $5)
          on conflict (id) do update set events = excluded.events, filter = excluded.filter, urn = excluded.urn`,

@@ -6,7 +6,7 @@
  * policies call. The gateway's REST API runs each request as one of these
  * roles. Made once per database, before any schema's migrations.
  */
-import type { Client } from "pg";
+import type { ClientBase } from "pg";
 import { migratePlatform } from "./platform-tables";
 
 const API_ROLES = `
@@ -25,6 +25,6 @@ const API_ROLES = `
     grant usage on schema auth to anon, authenticated, service_role`;
 
 /** Makes the API roles and `auth` helpers when the local database lacks them. */
-export function ensureApiRoles(client: Client): Promise<void> {
+export function ensureApiRoles(client: ClientBase): Promise<void> {
     return migratePlatform(client, "api-roles", [API_ROLES]);
 }

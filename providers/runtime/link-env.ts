@@ -11,7 +11,7 @@
  * app's `DATABASE_URL` is made anew at each start and is never in state.
  */
 import { createHmac } from "crypto";
-import type { Client } from "pg";
+import type { ClientBase } from "pg";
 import { ensureGateway } from "./gateway";
 import { linkedResources, LinkRef, RESOURCES_ENV, supabaseLinks } from "./links";
 import { withDatabase } from "./postgres";
@@ -28,12 +28,12 @@ function passwordOf(serverPassword: string, role: string): string {
     return createHmac("sha256", serverPassword).update(`flow-nexus link role ${role}`).digest("base64url");
 }
 
-async function roleExists(client: Client, role: string): Promise<boolean> {
+async function roleExists(client: ClientBase, role: string): Promise<boolean> {
     return (await client.query("select 1 from pg_roles where rolname = $1", [role])).rowCount === 1;
 }
 
 /** Revokes every privilege the role has in this database (it owns nothing, so nothing else goes). */
-async function revokeAll(client: Client, role: string): Promise<void> {
+async function revokeAll(client: ClientBase, role: string): Promise<void> {
     await client.query(`drop owned by ${quoted(role)}`);
 }
 

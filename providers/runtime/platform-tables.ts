@@ -7,7 +7,7 @@
  * whose migrations are all applied costs one indexed select: no DDL runs, so
  * no `create index` waits on a table's writers.
  */
-import type { Client } from "pg";
+import type { ClientBase } from "pg";
 import { transaction } from "./postgres";
 
 /** Any fixed number: every change to the platform's tables (`flow_nexus.*`) runs under this advisory lock. */
@@ -22,7 +22,7 @@ const VERSIONS = `
         primary key (component, version)
     )`;
 
-async function version(client: Client, component: string): Promise<number> {
+async function version(client: ClientBase, component: string): Promise<number> {
     const { rows } = await client.query<{ version: number | null }>(
         "select max(version) as version from flow_nexus.platform_migrations where component = $1",
         [component],
@@ -30,7 +30,7 @@ async function version(client: Client, component: string): Promise<number> {
     return rows[0].version ?? 0;
 }
 
-async function apply(client: Client, component: string, migrations: readonly string[]): Promise<void> {
+async function apply(client: ClientBase, component: string, migrations: readonly string[]): Promise<void> {
     const current = await version(client, component).catch((err: { code?: string }) => {
         // No schema or no version table yet: a fresh database.
         if (err.code === "42P01" || err.code === "3F000") return 0;
@@ -52,6 +52,6 @@ async function apply(client: Client, component: string, migrations: readonly str
  * Brings `component`'s tables to their latest version: `migrations[i]` is
  * version i + 1, applied in order, each once per database.
  */
-export function migratePlatform(client: Client, component: string, migrations: readonly string[]): Promise<void> {
+export function migratePlatform(client: ClientBase, component: string, migrations: readonly string[]): Promise<void> {
     return apply(client, component, migrations);
 }

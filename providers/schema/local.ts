@@ -6,7 +6,7 @@
  * flow_nexus.schema_migrations.
  */
 import { createHash } from "crypto";
-import type { Client } from "pg";
+import type { ClientBase } from "pg";
 import { ensureApiRoles } from "../runtime/api-roles";
 import { migratePlatform } from "../runtime/platform-tables";
 import { withDatabase } from "../runtime/postgres";
@@ -42,7 +42,7 @@ function outputs(inputs: Inputs, applied: Migration[]): Outputs {
     return { ...inputs, applied: applied.map((m) => m.id), version: applied.at(-1)?.id ?? "", checksum: hash.digest("hex") };
 }
 
-async function recorded(client: Client, schema: string): Promise<Map<string, string>> {
+async function recorded(client: ClientBase, schema: string): Promise<Map<string, string>> {
     const { rows } = await client.query<{ id: string; checksum: string }>(
         "select id, checksum from flow_nexus.schema_migrations where schema = $1 order by position",
         [schema],
@@ -51,7 +51,7 @@ async function recorded(client: Client, schema: string): Promise<Map<string, str
 }
 
 /** Applies what is not applied yet; an applied migration whose SQL differs is refused. */
-async function migrate(client: Client, inputs: Inputs): Promise<Outputs> {
+async function migrate(client: ClientBase, inputs: Inputs): Promise<Outputs> {
     await migratePlatform(client, "schema", TABLES);
     // Migrations may grant to anon, authenticated and service_role, as on Supabase.
     if (inputs.backend.kind === "local") await ensureApiRoles(client);
@@ -140,7 +140,7 @@ export const backend: SchemaBackend = {
 };
 
 /** The rows of each table of `schema`, counted exactly (a gone schema has none). */
-async function rowCounts(client: Client, schema: string): Promise<Array<{ table: string; rows: number }>> {
+async function rowCounts(client: ClientBase, schema: string): Promise<Array<{ table: string; rows: number }>> {
     const { rows: tables } = await client.query<{ name: string }>(
         `select c.relname as name from pg_class c join pg_namespace n on n.oid = c.relnamespace
          where n.nspname = $1 and c.relkind in ('r', 'p') and not c.relispartition order by c.relname`,

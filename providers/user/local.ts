@@ -2,7 +2,7 @@
  * The local PlatformUser backend: a users table in the stack's embedded
  * Postgres, passwords kept only as scrypt hashes.
  */
-import type { Client } from "pg";
+import type { ClientBase } from "pg";
 import { migratePlatform } from "../runtime/platform-tables";
 import { withDatabase } from "../runtime/postgres";
 import { ensureGateway } from "../runtime/gateway";
@@ -52,7 +52,7 @@ function outputs(inputs: Inputs, row: Row): Outputs {
     return { ...inputs, userId: row.id, profile };
 }
 
-async function byEmail(client: Client, email: string): Promise<Row | undefined> {
+async function byEmail(client: ClientBase, email: string): Promise<Row | undefined> {
     return (await client.query<Row>("select * from flow_nexus.users where email = $1", [email])).rows[0];
 }
 

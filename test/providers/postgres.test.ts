@@ -41,6 +41,33 @@ describe("providers: the embedded Postgres runtime", function () {
         assert.equal(postmasterPid(dataDir), before);
     });
 
+    it("one use after another shares a connection; one a failure left is closed, not used again", async function () {
+        const backend = (c: { query(q: string): Promise<{ rows: Array<{ pid: number }> }> }) => c.query("select pg_backend_pid() as pid").then((r) => r.rows[0].pid);
+        const first = await withDatabase(dataDir, backend);
+        assert.equal(await withDatabase(dataDir, backend), first);
+        let failedOn: number | undefined;
+        await assert.rejects(
+            withDatabase(dataDir, async (c) => {
+                failedOn = await backend(c);
+                await c.query("select 1/0");
+            }),
+            /division by zero/,
+        );
+        assert.equal(failedOn, first);
+        assert.notEqual(await withDatabase(dataDir, backend), failedOn);
+    });
+
+    it("an idle connection does not keep a process (a CLI command, a watchdog's check) from exiting", async function () {
+        this.timeout(30_000);
+        // The pool closes idle connections after 10 s: a process that waited for that would exit later.
+        const script = `require(${JSON.stringify(path.join(__dirname, "../../providers/runtime/ts-register.js"))});
+            const started = Date.now();
+            require(${JSON.stringify(path.join(__dirname, "../../providers/runtime/postgres"))}).withDatabase(${JSON.stringify(dataDir)}, (c) => c.query("select 1"))
+                .then(() => process.on("exit", () => console.log(Date.now() - started)));`;
+        const waited = Number(execFileSync(process.execPath, ["-e", script], { encoding: "utf8", timeout: 25_000 }).trim());
+        assert.ok(waited < 8000, `exited ${waited} ms after its query`);
+    });
+
     it("starts the server again after it stopped abruptly (a crash, a reboot), keeping the data", async function () {
         await withDatabase(dataDir, (c) => c.query("create table kept (v int); insert into kept values (42)"));
         // An immediate shutdown is what a crash or a reboot leaves: no
