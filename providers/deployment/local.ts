@@ -17,7 +17,7 @@ import { probe, ProbeResult } from "../runtime/http";
 import { dropLinkRole, grantLinks, linkEnv } from "../runtime/link-env";
 import { logTail } from "../runtime/logs";
 import { isListening } from "../runtime/ports";
-import { groupMembers, stopGroup, waitUntil } from "../runtime/process";
+import { groupRunning, stopGroup, waitUntil } from "../runtime/process";
 import { readSandbox, runInSandbox, SandboxInfo } from "../sandbox/api";
 import type { DeploymentBackend, Inputs, Outputs } from "./schema";
 import { DeploymentRecord, deploymentDir, findByUrn, lockFile, readDeployment, RECORD, withLock, writeDeployment } from "./record";
@@ -108,11 +108,10 @@ async function startApp(dataDir: string, record: DeploymentRecord, justStopped: 
         async () => {
             last = await ready(record, 2000);
             if (last.statusCode === 200) return true;
-            exited = groupMembers(app).length === 0;
+            exited = !groupRunning(app);
             return exited;
         },
         record.healthTimeoutSeconds * 1000,
-        250,
     );
     if (healthy && !exited) return;
     await stopGroup(app);
@@ -198,7 +197,7 @@ async function remove(dataDir: string, sandboxId: string, deploymentId: string):
 /** Whether the app runs and answers 200 on its health path (twice asked, so one slow answer is no drift). */
 async function isHealthy(record: DeploymentRecord): Promise<boolean> {
     for (let attempt = 0; attempt < 2; attempt++) {
-        if (!record.process || groupMembers(record.process).length === 0) return false;
+        if (!record.process || !groupRunning(record.process)) return false;
         if ((await ready(record, 5000)).statusCode === 200) return true;
         await new Promise((resolve) => setTimeout(resolve, 1000));
     }
@@ -254,7 +253,7 @@ export const backend: DeploymentBackend = {
 
     async down(id, state) {
         const record = await readDeployment(deploymentDir(state.backend.dataDir!, state.sandboxId, id));
-        const running = record?.process !== undefined && groupMembers(record.process).length > 0;
+        const running = record?.process !== undefined && groupRunning(record.process);
         return record && !running ? `the app of deployment ${record.deploymentId} is not running` : undefined;
     },
 

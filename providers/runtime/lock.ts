@@ -26,7 +26,9 @@ export async function withFileLock<T>(file: string, fn: () => Promise<T>, opts: 
             }
         },
         opts.waitMs,
-        100,
+        // Held for moments (a file written, a process spawned), by the
+        // provider's own parallel steps as often as by another process.
+        20,
     );
     if (!acquired) throw new Error(`${opts.what} is held by process ${holder?.pid} (lock ${file}); try again when it is done`);
     try {

@@ -107,9 +107,20 @@ export function groupMembers(leader: ProcessRef): number[] {
         .map((s) => s.pid);
 }
 
+/**
+ * Whether the process group `leader` started still has a running member:
+ * without a look through every process while the leader itself runs (a
+ * health wait asks this at each probe, every `diff` of an app asks it).
+ */
+export function groupRunning(leader: ProcessRef): boolean {
+    const stat = readStat(leader.pid);
+    if (running(stat) && stat.startTime === leader.startTime && stat.pgrp === leader.pid) return true;
+    return groupMembers(leader).length > 0;
+}
+
 /** Signals the whole process group `leader` started, if it still has members. */
 export function signalGroup(leader: ProcessRef, signal: NodeJS.Signals): void {
-    if (groupMembers(leader).length === 0) return;
+    if (!groupRunning(leader)) return;
     signalPids([-leader.pid], signal);
 }
 
