@@ -30,18 +30,17 @@ export abstract class FlowNexusResource extends pulumi.CustomResource {
      * name in `providers/registry.ts`), with its lineage tags set.
      */
     constructor(type: string, name: string, props: pulumi.Inputs, opts?: pulumi.CustomResourceOptions) {
+        const token = `pulumi-nodejs:dynamic/flownexus:${type}`;
         // @pulumi/pulumi gives each of the four or five promises of every
         // property a formatted stack trace (runtime/debuggable.js), which
         // source-map-support maps frame by frame: most of what registering a
         // resource costs the program, for traces that only
         // PULUMI_DEBUG_PROMISE_LEAKS ever shows. They are left empty unless
         // it is set; the resource's source position takes a limit of its own.
-        const token = `pulumi-nodejs:dynamic/flownexus:${type}`;
-        const tags = lineageTags(name, token, opts?.parent);
         const limit = Error.stackTraceLimit;
         if (!process.env.PULUMI_DEBUG_PROMISE_LEAKS) Error.stackTraceLimit = 0;
         try {
-            super(token, name, { ...props, tags, __provider: PROVIDER }, opts);
+            super(token, name, { ...props, tags: lineageTags(name, token, opts?.parent), __provider: PROVIDER }, opts);
         } finally {
             Error.stackTraceLimit = limit;
         }

@@ -64,6 +64,7 @@ async function migrate(client: ClientBase, inputs: Inputs): Promise<Outputs> {
         [inputs.tags["flow-nexus:urn"], inputs.schema, inputs.forceDestroy ?? false],
     );
     const done = await recorded(client, inputs.schema);
+    let ran = false;
     for (const [position, m] of inputs.migrations.entries()) {
         const checksum = migrationChecksum(m);
         const appliedChecksum = done.get(m.id);
@@ -84,7 +85,12 @@ async function migrate(client: ClientBase, inputs: Inputs): Promise<Outputs> {
             await client.query("rollback");
             throw new Error(`migration ${m.id} of schema ${inputs.schema} failed and was rolled back: ${(err as Error).message}`);
         }
+        ran = true;
     }
+    // The connection goes back to its pool (runtime/postgres): what the
+    // user's SQL set for the session (a role, a search_path, a temporary
+    // table) must not follow it into the next use.
+    if (ran) await client.query("discard all");
     return outputs(inputs, inputs.migrations);
 }
 

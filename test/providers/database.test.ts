@@ -135,6 +135,16 @@ describe("providers: DatabaseSchema on the local backend", function () {
         assert.deepEqual(rows, [{ body: "kept", tags: null }]);
     });
 
+    it("what a migration sets for its session (search_path, a setting, a temporary table) does not outlast it", async function () {
+        const { outs } = await schemas.create(inputs([m1, m2]));
+        const sessionWide = { id: "003_session", sql: "set search_path to pg_catalog; set application_name = 'leaked'; create temp table leaked (x int)" };
+        await schemas.update("app", outs, inputs([m1, m2, sessionWide]));
+        const { rows } = await withDatabase(dataDir, (c) =>
+            c.query("select current_setting('search_path') as path, current_setting('application_name') as app, to_regclass('pg_temp.leaked') is null as no_temp"),
+        );
+        assert.deepEqual(rows, [{ path: '"$user", public', app: "flow-nexus", no_temp: true }]);
+    });
+
     it("a failing migration is rolled back and named", async function () {
         const state = (await schemas.read("app", (await schemas.create(inputs([m1, m2]))).outs)).props!;
         const bad = { id: "003_bad", sql: "alter table notes add column x int; select * from missing_table" };
