@@ -76,7 +76,7 @@ async function start(dataDir: string): Promise<Running> {
     await writeFileAtomic(portFile(dataDir), JSON.stringify({ port }));
     const ref = await spawnTypeScriptProcess(ENTRY, [dataDir, String(port)], { cwd: gatewayDir(dataDir), logFile: gatewayLog(dataDir) });
     const health = `http://127.0.0.1:${port}/health`;
-    const up = await waitUntil(async () => !isAlive(ref) || (await probe(health, 1000)).statusCode === 200, 30_000, 100);
+    const up = await waitUntil(async () => !isAlive(ref) || (await probe(health, 1000)).statusCode === 200, 30_000);
     if (!up || !isAlive(ref)) {
         const tail = (await fs.readFile(gatewayLog(dataDir), "utf8").catch(() => "")).trim().split("\n").slice(-8).join("\n");
         throw new Error(`the stack's gateway did not start on port ${port} (log ${gatewayLog(dataDir)}):\n${tail}`);
