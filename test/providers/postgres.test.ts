@@ -145,6 +145,10 @@ describe("providers: a new stack's cluster, copied from the machine's template",
 
         const second = await newStack();
         assert.equal(second.system, first.system, "a copy of the same initdb");
+        // The template was made with the platform database, and without the ones nothing uses.
+        const { rows } = await withDatabase(second.dataDir, (c) => c.query("select datname from pg_database order by datname"));
+        assert.deepEqual(rows.map((r) => r.datname), ["flownexus", "template1"]);
+        assert.equal((await fs.readdir(path.join(template, "data", "base"))).length, 2);
         assert.notEqual(second.password, first.password);
         for (const own of [first.password, second.password]) assert.notEqual(own, templatePassword);
         const url = new URL(await databaseUrl(second.dataDir));
