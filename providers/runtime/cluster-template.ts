@@ -89,7 +89,7 @@ async function copy(from: string, to: string): Promise<void> {
 }
 
 /**
- * Puts a fresh, never-started cluster at `data` and resolves to its
+ * Puts a fresh cluster, not running, at `data` and resolves to its
  * superuser's password: a copy of the template, or, the first time, one
  * made by `initdb` (the binary the template is kept for) and prepared
  * (started once to make the platform database `database`), which then

@@ -15,11 +15,11 @@ import * as os from "os";
 import * as path from "path";
 import type { Client } from "pg";
 import { newCluster } from "./cluster-template";
-import { binaries, pgCtl, runAs } from "./postgres-binaries";
 import { readJson, writeFileAtomic } from "./files";
 import type { BackendRef } from "./lineage";
 import { withFileLock } from "./lock";
 import { allocatePorts, isListening } from "./ports";
+import { binaries, pgCtl, runAs } from "./postgres-binaries";
 import { pidRunning } from "./process";
 
 /** The database the platform's own tables and the user's schemas live in. */
