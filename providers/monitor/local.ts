@@ -17,7 +17,7 @@ import { migratePlatform } from "../runtime/platform-tables";
 import { withDatabase } from "../runtime/postgres";
 import { databaseDown } from "../runtime/postgres-server";
 import { isAlive, pidRunning, ProcessRef, signalPids, stopGroup, waitUntil } from "../runtime/process";
-import { startTask, stopTask, taskHost } from "../runtime/task-host";
+import { startTask, stopTask, taskHost, wakeTask } from "../runtime/task-host";
 import type { Inputs, MonitorBackend, Outputs } from "./schema";
 
 
@@ -215,8 +215,8 @@ async function apply(monitorId: string, inputs: Inputs): Promise<Outputs> {
     });
     let ref: ProcessRef;
     if (watchdog && watching(dataDir, watchdog.pid, monitorId)) {
-        // SIGHUP wakes it from its sleep, so a new interval or target applies now.
-        signalPids([watchdog.pid], "SIGHUP");
+        // Woken from its sleep, it applies a new interval or target now (one an older flow-nexus started alone wakes on SIGHUP).
+        if (!(await wakeTask(dataDir, "watchdog", monitorId))) signalPids([watchdog.pid], "SIGHUP");
         ref = watchdog;
     } else {
         ref = await startWatchdog(dataDir, monitorId);

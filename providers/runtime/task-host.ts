@@ -12,7 +12,11 @@
  * SIGHUPs the host, which starts what is assigned, stops what no longer is,
  * and exits, under the folder's lock, once nothing is left; a backend starts
  * a host under the same lock, so none is assigned to a host that is going.
+ * A backend that changed what a running task acts on wakes that task alone
+ * (`wakeTask`: a new revision in its file, then a SIGHUP): ten monitors
+ * created one after another cost ten first rounds, not fifty-five.
  */
+import { randomUUID } from "crypto";
 import { existsSync, promises as fs, readFileSync } from "fs";
 import * as path from "path";
 import { readJson, writeFileAtomic } from "./files";
@@ -29,12 +33,14 @@ export interface TaskContext {
     log: TaskLog;
     /** Aborts when the task must stop: it was taken off the host. */
     stop: AbortSignal;
-    /** Waits `ms`, or less: until the host is signalled (SIGHUP: a backend changed something) or the task must stop. */
+    /** Waits `ms`, or less: until its backend wakes it (`wakeTask`: it changed what the task acts on; a wake while it was busy counts) or it must stop. */
     sleep(ms: number): Promise<void>;
 }
 
 interface TaskFile {
     logFile: string;
+    /** Changed by each `wakeTask`: the host wakes a task whose revision is not the one it saw. */
+    revision?: string;
 }
 
 const hostDir = (dataDir: string, kind: HostKind) => path.join(dataDir, "hosts", kind);
@@ -91,7 +97,7 @@ export async function startTask(
     const host = await withFileLock(
         lockFile(dataDir, kind),
         async () => {
-            await writeFileAtomic(taskFile(dataDir, kind, id), JSON.stringify({ logFile: opts.logFile } satisfies TaskFile));
+            await writeFileAtomic(taskFile(dataDir, kind, id), JSON.stringify({ logFile: opts.logFile, revision: randomUUID() } satisfies TaskFile));
             const known = liveHost(dataDir, kind);
             if (known) return known;
             const ref = await opts.spawn(path.join(hostDir(dataDir, kind), "host.log"));
@@ -113,6 +119,19 @@ export async function startTask(
         );
     }
     return host;
+}
+
+/**
+ * Has running task `id` look again at once (its backend changed what it acts
+ * on) and leaves the host's other tasks asleep. False when no host runs it.
+ */
+export async function wakeTask(dataDir: string, kind: HostKind, id: string): Promise<boolean> {
+    const host = taskHost(dataDir, kind, id);
+    const file = await readJson<TaskFile>(taskFile(dataDir, kind, id)).catch(() => undefined);
+    if (!host || !file) return false;
+    await writeFileAtomic(taskFile(dataDir, kind, id), JSON.stringify({ ...file, revision: randomUUID() } satisfies TaskFile));
+    signalPids([host.pid], "SIGHUP");
+    return true;
 }
 
 /**
@@ -151,49 +170,64 @@ function fileLog(file: string): TaskLog {
  */
 export async function serveTasks(dataDir: string, kind: HostKind, run: (id: string, ctx: TaskContext) => Promise<void>): Promise<void> {
     const me = processRef(process.pid)!;
-    const running = new Map<string, AbortController>();
-    // Everyone asleep, the host's own loop included: a SIGHUP wakes them all.
-    const sleepers = new Set<() => void>();
-    const wakeAll = () => [...sleepers].forEach((wake) => wake());
-    process.on("SIGHUP", wakeAll);
+    const running = new Map<string, { stop: AbortController; revision?: string }>();
+    // Who sleeps: the host's own loop (HOST), which a SIGHUP wakes, and each task, which the loop wakes.
+    // A wake that finds its sleeper busy is kept: its next sleep returns at once.
+    const HOST = "";
+    const sleepers = new Map<() => void, string>();
+    const pending = new Set<string>();
+    const wake = (of: string) => {
+        const asleep = [...sleepers].filter(([, who]) => who === of);
+        if (asleep.length === 0) pending.add(of);
+        asleep.forEach(([wakeUp]) => wakeUp());
+    };
+    process.on("SIGHUP", () => wake(HOST));
     await fs.writeFile(readyFile(dataDir, kind), String(me.pid));
-    const sleep = (ms: number, stop?: AbortSignal) =>
+    const sleep = (ms: number, who: string, stop?: AbortSignal) =>
         new Promise<void>((resolve) => {
             // Aborted while it was busy: an aborted signal fires no more events.
-            if (stop?.aborted) return resolve();
-            const wake = () => {
+            if (stop?.aborted || pending.delete(who)) return resolve();
+            const wakeUp = () => {
                 clearTimeout(timer);
-                sleepers.delete(wake);
-                stop?.removeEventListener("abort", wake);
+                sleepers.delete(wakeUp);
+                stop?.removeEventListener("abort", wakeUp);
                 resolve();
             };
-            const timer = setTimeout(wake, ms);
-            sleepers.add(wake);
-            stop?.addEventListener("abort", wake);
+            const timer = setTimeout(wakeUp, ms);
+            sleepers.set(wakeUp, who);
+            stop?.addEventListener("abort", wakeUp);
         });
     const assigned = () => assignedTasks(dataDir, kind);
     for (;;) {
         // The stack's data folder went (a destroy, a removed stack): whatever is left has nothing to act on.
         if (!existsSync(hostDir(dataDir, kind))) return;
         const wanted = await assigned();
-        for (const id of wanted.filter((t) => !running.has(t))) {
+        for (const id of wanted) {
             const file = await readJson<TaskFile>(taskFile(dataDir, kind, id)).catch(() => undefined);
             if (!file) continue;
+            const task = running.get(id);
+            if (task) {
+                // Its backend changed what it acts on (wakeTask): it looks again now.
+                if (file.revision !== task.revision) wake(id);
+                task.revision = file.revision;
+                continue;
+            }
             const stop = new AbortController();
             const log = fileLog(file.logFile);
             await fs.writeFile(runningFile(dataDir, kind, id), String(me.pid));
-            void run(id, { log, stop: stop.signal, sleep: (ms) => sleep(ms, stop.signal) })
+            void run(id, { log, stop: stop.signal, sleep: (ms) => sleep(ms, id, stop.signal) })
                 .catch((err: Error) => log(`failed: ${err.stack ?? err}`))
                 .finally(async () => {
                     running.delete(id);
                     // A task that ended on its own (its sandbox expired, its monitor was deleted) is done with.
                     if (!stop.signal.aborted) await fs.rm(taskFile(dataDir, kind, id), { force: true });
                     await fs.rm(runningFile(dataDir, kind, id), { force: true });
-                    wakeAll();
+                    pending.delete(id);
+                    wake(HOST);
                 });
-            running.set(id, stop);
+            running.set(id, { stop, revision: file.revision });
         }
-        for (const [id, stop] of running) {
+        for (const [id, { stop }] of running) {
             if (!wanted.includes(id)) stop.abort();
         }
         if (running.size === 0 && wanted.length === 0) {
@@ -208,6 +242,6 @@ export async function serveTasks(dataDir: string, kind: HostKind, run: (id: stri
             );
             if (exit) return;
         }
-        await sleep(1000);
+        await sleep(1000, HOST);
     }
 }

@@ -14,7 +14,7 @@ import { logTail } from "../runtime/logs";
 import { moduleFile } from "../runtime/package";
 import { allocatePorts, isListening } from "../runtime/ports";
 import { ProcessRef, signalPids, waitUntil } from "../runtime/process";
-import { startTask } from "../runtime/task-host";
+import { startTask, wakeTask } from "../runtime/task-host";
 import { fingerprint } from "./fingerprint";
 import { meterUsage } from "./metering";
 import { isolationHere, killProcesses, runCommand } from "./processes";
@@ -170,7 +170,8 @@ export const backend: SandboxBackend = {
         // Like E2B's setTimeout: a new timeout counts from now.
         if (news.timeoutSeconds !== olds.timeoutSeconds) next.endAt = new Date(Date.now() + news.timeoutSeconds * 1000).toISOString();
         await writeRecord(dir, next);
-        signalPids([record.supervisor!.pid], "SIGHUP");
+        // Its supervisor applies the new timeout now (one an older flow-nexus started alone wakes on SIGHUP).
+        if (!(await wakeTask(news.backend.dataDir!, "supervisor", record.id))) signalPids([record.supervisor!.pid], "SIGHUP");
         // A paused sandbox given time again is resumed by its supervisor; report it once it has.
         if (Date.parse(next.endAt) > Date.now()) await waitUntil(async () => !(await isPaused(dir)), 5000);
         return outputs(news, next, dir, await isPaused(dir));

@@ -7,7 +7,7 @@ import { runInSandbox, SANDBOX_MARKER } from "../../providers/sandbox/processes"
 import { readRecord, sandboxDir, supervisorAlive } from "../../providers/sandbox/record";
 import { isListening } from "../../providers/runtime/ports";
 import { isAlive, isStopped, processesWithEnv, ProcessRef, signalPids, waitUntil } from "../../providers/runtime/process";
-import { taskHost } from "../../providers/runtime/task-host";
+import { taskHost, wakeTask } from "../../providers/runtime/task-host";
 
 describe("providers: Sandbox (local)", function () {
     this.timeout(60_000);
@@ -49,7 +49,7 @@ describe("providers: Sandbox (local)", function () {
         const record = (await readRecord(dir))!;
         await fs.writeFile(path.join(dir, "sandbox.json.test"), JSON.stringify({ ...record, endAt: new Date(Date.now() - 1000).toISOString() }));
         await fs.rename(path.join(dir, "sandbox.json.test"), path.join(dir, "sandbox.json"));
-        signalPids([record.supervisor!.pid], "SIGHUP");
+        assert.ok(await wakeTask(dataDir, "supervisor", sandbox.sandboxId), "the stack's supervisor runs it");
     }
 
     /** A node HTTP server on the sandbox's first port, in the background. */
