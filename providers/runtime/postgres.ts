@@ -53,8 +53,10 @@ function poolOf(PoolClass: typeof Pool, place: string, config: PoolConfig): Pool
     void known?.pool.end().catch(() => undefined);
     // Room for every operation the engine runs at once (and one it nests),
     // well within the server's 100 connections; waiting longer than the
-    // timeout for one is an error, never a hang.
-    const pool = new PoolClass({ max: 20, connectionTimeoutMillis: 60_000, ...config, application_name: "flow-nexus", allowExitOnIdle: true });
+    // timeout for one is an error, never a hang. A connection idle for a
+    // second is closed: a burst of operations reuses it, and a watchdog
+    // between its rounds holds none (each is a server process of its own).
+    const pool = new PoolClass({ max: 20, connectionTimeoutMillis: 60_000, idleTimeoutMillis: 1000, ...config, application_name: "flow-nexus", allowExitOnIdle: true });
     // An idle connection whose server went away (stopped, restarted) is dropped by the pool; nothing else is to do.
     pool.on("error", () => undefined);
     pools.set(place, { server, pool });

@@ -6,7 +6,7 @@ import * as path from "path";
 import { audited, readAuditLog } from "../../providers/runtime/audit";
 import { databaseUrl, withDatabase } from "../../providers/runtime/postgres";
 import { acquireLease, ensurePostgres, releaseLease } from "../../providers/runtime/postgres-server";
-import { processRef } from "../../providers/runtime/process";
+import { processRef, waitUntil } from "../../providers/runtime/process";
 import { exists, removeStackData, tempDataDir, testTags } from "../support";
 
 function postmasterPid(dataDir: string): number {
@@ -55,6 +55,17 @@ describe("providers: the embedded Postgres runtime", function () {
         );
         assert.equal(failedOn, first);
         assert.notEqual(await withDatabase(dataDir, backend), failedOn);
+    });
+
+    it("a burst of uses opens connections that close once idle: a watchdog between its rounds holds no server process", async function () {
+        const ours = () =>
+            withDatabase(dataDir, (c) =>
+                c.query<{ n: number }>("select count(*)::int as n from pg_stat_activity where application_name = 'flow-nexus' and pid <> pg_backend_pid()"),
+            ).then((r) => r.rows[0].n);
+        // Ten at once, as a watchdog's first rounds of ten monitors.
+        await Promise.all(Array.from({ length: 10 }, () => withDatabase(dataDir, (c) => c.query("select pg_sleep(0.05)"))));
+        assert.ok((await ours()) >= 5, "the burst had connections of its own");
+        assert.ok(await waitUntil(async () => (await ours()) === 0, 5000, 200), "the idle ones were closed within seconds");
     });
 
     it("an idle connection does not keep a process (a CLI command, a watchdog's check) from exiting", async function () {
