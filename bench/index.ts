@@ -2,7 +2,8 @@
  * `npm run bench`: what users feel, through the real engine, against a floor
  * measured in the same run: a program of the same shape (the measured
  * program's components, and as many dynamic resources that do nothing, under
- * the same parents and with the same dependencies: see ./shape.ts), through
+ * the same parents, with the same dependencies and the same properties in
+ * the state: see ./shape.ts), through
  * the same engine and language host. Every measure is taken
  * in alternating A/B pairs (the platform, then the floor), so that what the
  * machine does meanwhile weighs on both. Prints medians, ratios and the
@@ -100,6 +101,7 @@ const times = (r: number) => `${r.toFixed(2)}x`;
 async function compare(label: string, platforms: number, appMs: number): Promise<Row[]> {
     const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), "flow-nexus-bench-"));
     await fs.chmod(dataDir, 0o755);
+    const shapeDir = await fs.mkdtemp(path.join(os.tmpdir(), "flow-nexus-bench-shape-"));
     const program = await platformProgram(platforms, dataDir);
     let floor: TestStack | undefined;
     try {
@@ -108,7 +110,9 @@ async function compare(label: string, platforms: number, appMs: number): Promise
         const programShape = await shape(program.stack);
         const count = programShape.resources.length;
         await program.stack.destroy();
-        floor = await TestStack.create(path.join(__dirname, "floor"), { config: { shape: JSON.stringify(programShape) } });
+        const shapeFile = path.join(shapeDir, "shape.json");
+        await fs.writeFile(shapeFile, JSON.stringify(programShape));
+        floor = await TestStack.create(path.join(__dirname, "floor"), { config: { shapeFile } });
         const p = side(program.stack);
         const f = side(floor);
         let atRestKb = 0;
@@ -144,6 +148,7 @@ async function compare(label: string, platforms: number, appMs: number): Promise
         await program.stack.dispose();
         await floor?.dispose();
         await fs.rm(dataDir, { recursive: true, force: true });
+        await fs.rm(shapeDir, { recursive: true, force: true });
     }
 }
 
