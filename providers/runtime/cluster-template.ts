@@ -5,7 +5,8 @@
  * outside the project, with the superuser password it was made with; each
  * later stack copies it (`cp -a`, which keeps the postgres user's ownership
  * when we are root) and gives its superuser a password of its own once it
- * runs (./postgres-server).
+ * runs (./postgres-server). A template names the initdb it was made with,
+ * so that making one removes those nothing will use again.
  */
 import { execFile } from "child_process";
 import { createHash, randomBytes } from "crypto";
@@ -84,6 +85,26 @@ async function prepare(data: string, user: string, password: string, database: s
     }
 }
 
+/** Where a template names the initdb it was made with. */
+const BUILD_FILE = "binary";
+
+/**
+ * Removes the templates beside `kept` that nothing will use again: one whose
+ * initdb is gone (its checkout was removed), and an older one of the same
+ * initdb (another format, or the binary since reinstalled). One that names
+ * no initdb (made before templates did) is left: it may serve an older
+ * flow-nexus still.
+ */
+async function pruneSuperseded(kept: string, binary: string): Promise<void> {
+    const base = path.dirname(kept);
+    for (const name of await fs.readdir(base).catch(() => [] as string[])) {
+        const dir = path.join(base, name);
+        if (dir === kept) continue;
+        const built = (await fs.readFile(path.join(dir, BUILD_FILE), "utf8").catch(() => undefined))?.trim();
+        if (built !== undefined && (built === binary || !existsSync(built))) await fs.rm(dir, { recursive: true, force: true });
+    }
+}
+
 async function copy(from: string, to: string): Promise<void> {
     await run("cp", ["-a", from, to]);
 }
@@ -116,8 +137,10 @@ export async function newCluster(
                 await fs.mkdir(staging, { mode: 0o700 });
                 await copy(data, path.join(staging, "data"));
                 await writeFileAtomic(path.join(staging, "password"), password, 0o600);
+                await writeFileAtomic(path.join(staging, BUILD_FILE), opts.binary);
                 await fs.rm(cache, { recursive: true, force: true });
                 await fs.rename(staging, cache);
+                await pruneSuperseded(cache, opts.binary);
                 return password;
             },
             { waitMs: 120_000, what: "the PostgreSQL template cluster is being made: its lock" },

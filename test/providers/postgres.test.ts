@@ -5,6 +5,7 @@ import * as os from "os";
 import * as path from "path";
 import { audited, readAuditLog } from "../../providers/runtime/audit";
 import { databaseUrl, withDatabase } from "../../providers/runtime/postgres";
+import { binaries } from "../../providers/runtime/postgres-binaries";
 import { acquireLease, ensurePostgres, releaseLease } from "../../providers/runtime/postgres-server";
 import { processRef, waitUntil } from "../../providers/runtime/process";
 import { exists, removeStackData, tempDataDir, testTags } from "../support";
@@ -127,9 +128,20 @@ describe("providers: a new stack's cluster, copied from the machine's template",
     let cache: string;
     const saved = process.env.FLOW_NEXUS_POSTGRES_CACHE;
 
+    /**
+     * Templates already in the cache: one of a removed checkout's initdb, an
+     * older one of this initdb (another format), one of an older flow-nexus
+     * (naming none), and one of another initdb that is there.
+     */
+    const others = { gone: "0000000000000001", older: "0000000000000002", unnamed: "0000000000000003", present: "0000000000000004" };
+
     before(async function () {
         cache = await fs.mkdtemp(path.join(os.tmpdir(), "flow-nexus-pg-cache-"));
         process.env.FLOW_NEXUS_POSTGRES_CACHE = cache;
+        for (const name of Object.values(others)) await fs.mkdir(path.join(cache, name, "data"), { recursive: true });
+        await fs.writeFile(path.join(cache, others.gone, "binary"), path.join(cache, "removed-checkout", "bin", "initdb"));
+        await fs.writeFile(path.join(cache, others.older, "binary"), (await binaries()).initdb);
+        await fs.writeFile(path.join(cache, others.present, "binary"), process.execPath);
     });
     after(async function () {
         if (saved === undefined) delete process.env.FLOW_NEXUS_POSTGRES_CACHE;
@@ -148,7 +160,9 @@ describe("providers: a new stack's cluster, copied from the machine's template",
 
     it("the first stack's cluster becomes the template; the next ones are copies of it, each with a password of its own", async function () {
         const first = await newStack();
-        const [build] = await fs.readdir(cache);
+        const builds = await fs.readdir(cache);
+        const build = builds.find((b) => !Object.values(others).includes(b))!;
+        assert.deepEqual(builds.filter((b) => b !== build && !b.endsWith(".lock")).sort(), [others.unnamed, others.present], "the templates nothing will use again were removed");
         const template = path.join(cache, build);
         assert.ok(await exists(path.join(template, "data", "PG_VERSION")));
         assert.equal((await fs.stat(path.join(template, "password"))).mode & 0o777, 0o600);
